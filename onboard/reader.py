@@ -1,0 +1,319 @@
+"""Read a client file into a table of text cells.
+
+Detects the file kind (delimited text, .xlsx, .xls, JSON), the text encoding, the delimiter
+and the header row, skipping title and preamble lines above the header as real bank exports
+have them. Every cell stays text: types are decided later, per column, by the profiler and
+the transforms, never by the reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from onboard.errors import InputFileError
+from onboard.spec import SourceFormat
+
+DELIMITERS = [";", ",", "\t", "|"]
+SCAN_LINES = 80
+MAX_CELL_CHARS = 100_000
+_NUMERIC_OR_DATE = re.compile(r"^[+-]?[\d.,' /:-]+$|^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+
+
+@dataclass
+class ParsedTable:
+    frame: pd.DataFrame
+    source: SourceFormat
+    line_numbers: list[int]
+    bad_rows: list[dict] = field(default_factory=list)
+
+    @property
+    def data_rows(self) -> int:
+        """Data rows in the file: the rows read plus the rows that could not be read."""
+        return len(self.frame) + len(self.bad_rows)
+
+
+def read_table(path: Path, display_name: str | None = None) -> ParsedTable:
+    """Read `path` into a ParsedTable, or raise InputFileError with what to do."""
+    name = display_name or str(path)
+    if not path.exists():
+        raise InputFileError(name, "file not found", "Check the path and try again")
+    if path.is_dir():
+        raise InputFileError(name, "is a folder, not a file", "Pass the client's data file")
+    raw = path.read_bytes()
+    if not raw.strip(b"\x00 \t\r\n\xef\xbb\xbf"):
+        raise InputFileError(name, "the file is empty", "Ask the client to send the export again")
+
+    suffix = path.suffix.lower()
+    if raw[:4] == b"PK\x03\x04" or suffix == ".xlsx":
+        rows, sheet = _read_xlsx(raw, name)
+        return _table_from_rows(rows, name, SourceFormat(kind="xlsx", sheet=sheet), line_offset=1)
+    if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
+        rows, sheet = _read_xls(raw, name)
+        return _table_from_rows(rows, name, SourceFormat(kind="xls", sheet=sheet), line_offset=1)
+
+    text, encoding = decode_text(raw, name)
+    stripped = text.lstrip()
+    if suffix == ".json" or stripped[:1] in ("[", "{"):
+        return _read_json(text, name, encoding)
+    return _read_delimited(text, name, encoding)
+
+
+def decode_text(raw: bytes, name: str) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (with or without BOM), else the best single-byte guess."""
+    if b"\x00" in raw[:4096]:
+        raise InputFileError(
+            name,
+            "contains NUL bytes, so it is binary data or UTF-16 text, not a delimited text table",
+            "Export the data as CSV (UTF-8 or a single-byte encoding), .xlsx or JSON",
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    encoding = _guess_single_byte(raw)
+    text = raw.decode(encoding, errors="strict")
+    controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\r\n\t\x1a\x0c")
+    if controls > max(5, len(text[:20000]) // 100):
+        raise InputFileError(
+            name,
+            "is not readable text in any supported encoding (too many control characters)",
+            "Export the data as CSV, .xlsx or JSON",
+        )
+    return text, encoding
+
+
+def _guess_single_byte(raw: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:200_000]).best()
+    guess = best.encoding if best is not None else None
+    # Western European exports are the common case; charset_normalizer's guess between
+    # close code pages is unstable on short files, so it is only trusted for
+    # scripts that cp1252 cannot represent (Central European, Cyrillic, Greek, ...).
+    if guess in {"cp1250", "cp1251", "cp1253", "iso8859_2", "iso8859_5", "koi8_r", "cp1257"}:
+        try:
+            # German text decodes the same in cp1250 and cp1252; report the usual name then.
+            if raw.decode(guess) != raw.decode("cp1252"):
+                return guess
+        except UnicodeDecodeError:
+            return guess
+    try:
+        raw.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _split_lines(text: str, delimiter: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    csv.field_size_limit(MAX_CELL_CHARS * 10)
+    return [row for row in reader]
+
+
+def _choose_delimiter(text: str) -> str:
+    sample_lines = text.splitlines()[:SCAN_LINES]
+    sample = "\n".join(sample_lines)
+    best, best_score = None, 0
+    for delimiter in DELIMITERS:
+        counts = [len(row) for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
+        counts = [c for c in counts if c > 1]
+        if not counts:
+            continue
+        modal, frequency = Counter(counts).most_common(1)[0]
+        score = frequency * 1000 + modal
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best or ","
+
+
+def _looks_like_value(cell: str) -> bool:
+    cell = cell.strip()
+    return bool(cell) and bool(_NUMERIC_OR_DATE.match(cell))
+
+
+def _find_header(rows: list[list[str]]) -> tuple[int | None, int]:
+    """Return (header row index or None, first data row index)."""
+    widths = [len([c for c in row]) for row in rows[:SCAN_LINES * 4]]
+    nonempty = [i for i, row in enumerate(rows) if any(c.strip() for c in row)]
+    if not nonempty:
+        return None, 0
+    # The data width is the most common width among the last scanned non-empty rows.
+    tail = [widths[i] for i in nonempty if i < len(widths)][-SCAN_LINES:]
+    data_width = Counter(tail).most_common(1)[0][0]
+    for index in nonempty:
+        row = rows[index]
+        filled = [c for c in row if c.strip()]
+        if len(row) < data_width - 1 or len(filled) < max(1, (data_width + 1) // 2):
+            continue
+        value_share = sum(_looks_like_value(c) for c in filled) / len(filled)
+        if value_share >= 0.34:
+            return None, index
+        return index, index + 1
+    return None, nonempty[0]
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    names: list[str] = []
+    seen: Counter[str] = Counter()
+    for position, raw_name in enumerate(header, start=1):
+        name = raw_name.strip().strip("\ufeff") or f"column_{position}"
+        seen[name] += 1
+        if seen[name] > 1:
+            name = f"{name}_{seen[name]}"
+        names.append(name)
+    return names
+
+
+def _preamble(rows: list[list[str]]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for row in rows:
+        cells = [c.strip() for c in row if c.strip()]
+        if len(cells) >= 2 and len(cells[0]) <= 40:
+            pairs[cells[0]] = " ".join(cells[1:])
+    return pairs
+
+
+def _table_from_rows(rows: list[list[str]], name: str, source: SourceFormat, line_offset: int) -> ParsedTable:
+    header_index, first_data = _find_header(rows)
+    if header_index is None and first_data > 0:
+        raise InputFileError(
+            name,
+            f"no header row found: line {first_data + line_offset} looks like data but lines above it do not match its layout",
+            "Remove the lines above the table or add a header row",
+        )
+    if header_index is not None:
+        columns = _unique_names(rows[header_index])
+        source.header_row = header_index
+    else:
+        width = Counter(len(r) for r in rows if any(c.strip() for c in r)).most_common(1)[0][0]
+        columns = [f"column_{i}" for i in range(1, width + 1)]
+        source.header_row = None
+    source.skip_top = first_data
+    source.preamble = _preamble(rows[:header_index]) if header_index else {}
+
+    records: list[list[str]] = []
+    line_numbers: list[int] = []
+    bad_rows: list[dict] = []
+    width = len(columns)
+    for index in range(first_data, len(rows)):
+        row = rows[index]
+        line = index + line_offset
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) > width:
+            extra = [c for c in row[width:] if c.strip()]
+            if extra:
+                bad_rows.append({"line": line, "reason": f"{len(row)} fields where the header has {width}"})
+                continue
+            row = row[:width]
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        if any(len(c) > MAX_CELL_CHARS for c in row):
+            bad_rows.append({"line": line, "reason": f"a cell longer than {MAX_CELL_CHARS} characters"})
+            continue
+        records.append(row)
+        line_numbers.append(line)
+
+    frame = pd.DataFrame(records, columns=columns, dtype=object)
+    # A trailing delimiter on every line creates an empty, unnamed last column.
+    for column in list(frame.columns):
+        if column.startswith("column_") and header_index is not None and not frame[column].str.strip().any():
+            frame = frame.drop(columns=[column])
+    if frame.empty:
+        raise InputFileError(name, "has a header but no data rows", "Ask the client for an export that contains rows")
+    source.columns = list(frame.columns)
+    return ParsedTable(frame=frame, source=source, line_numbers=line_numbers, bad_rows=bad_rows)
+
+
+def _read_delimited(text: str, name: str, encoding: str) -> ParsedTable:
+    delimiter = _choose_delimiter(text)
+    rows = _split_lines(text, delimiter)
+    source = SourceFormat(kind="csv", encoding=encoding, delimiter=delimiter)
+    return _table_from_rows(rows, name, source, line_offset=1)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        # repr is the shortest text that round-trips, so 1500.5 stays "1500.5".
+        return repr(value)[:-2] if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def _read_xlsx(raw: bytes, name: str) -> tuple[list[list[str]], str]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged workbook
+        raise InputFileError(name, f"is not a readable .xlsx workbook ({type(error).__name__})", "Open it in a spreadsheet program and save it again as .xlsx or CSV") from None
+    sheet = book.worksheets[0]
+    rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    return rows, sheet.title
+
+
+def _read_xls(raw: bytes, name: str) -> tuple[list[list[str]], str]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=raw)
+    except Exception as error:  # xlrd raises its own and struct errors for damaged files
+        raise InputFileError(name, f"is not a readable .xls workbook ({type(error).__name__})", "Open it in a spreadsheet program and save it again as .xlsx or CSV") from None
+    sheet = book.sheet_by_index(0)
+    rows = []
+    for r in range(sheet.nrows):
+        cells = []
+        for c in range(sheet.ncols):
+            cell = sheet.cell(r, c)
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                cells.append(_cell_text(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)))
+            else:
+                cells.append(_cell_text(cell.value))
+        rows.append(cells)
+    return rows, sheet.name
+
+
+def _find_records(data, path: str = "") -> tuple[list, str] | None:
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        return data, path
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = _find_records(value, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    return None
+
+
+def _read_json(text: str, name: str, encoding: str) -> ParsedTable:
+    try:
+        # parse_float keeps numbers as their exact text, never a binary float.
+        data = json.loads(text, parse_float=str, parse_int=str)
+    except json.JSONDecodeError as error:
+        raise InputFileError(name, f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})", "Fix the JSON or export the data as CSV") from None
+    except RecursionError:
+        raise InputFileError(name, "nests JSON too deeply to be a table", "Export the records as a flat list") from None
+    found = _find_records(data)
+    if not found:
+        raise InputFileError(name, "contains no list of records", "Export the records as a JSON list of objects")
+    records, record_path = found
+    frame = pd.json_normalize(records, sep=".")
+    frame = frame.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else (json.dumps(v) if isinstance(v, (list, dict)) else str(v)))
+    frame = frame.astype(object)
+    source = SourceFormat(kind="json", encoding=encoding, record_path=record_path or None, columns=list(frame.columns))
+    return ParsedTable(frame=frame, source=source, line_numbers=list(range(1, len(frame) + 1)))

@@ -1,0 +1,107 @@
+"""The mapping spec: how a client's source format maps to one entity of the target schema.
+
+The spec is the central artifact: the analyst proposes it, the coder compiles it into a
+script, a person approves it. Its JSON schema is what a model fills by structured output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+# The closed, typed set of transforms the compiler knows. Parameters per transform:
+#   copy                 -
+#   parse_date           format (strptime pattern; "%y" years pivot as Python's strptime does)
+#   parse_decimal        decimal (separator), thousands (separator or "")
+#   negate               decimal, thousands
+#   sign_from_indicator  decimal, thousands, debit_values (list), credit_values (list);
+#                        sources = [amount column, indicator column]
+#   debit_credit_pair    decimal, thousands; sources = [debit column, credit column]
+#   concatenate          separator
+#   split                separator, index
+#   map_values           mapping (dict source value -> target value), default (optional)
+#   country_to_iso       -
+#   phone_to_e164        default_region (ISO 3166 alpha-2, optional)
+#   iban_normalize       -
+#   birth_number_to_date - (Czech and Slovak birth numbers, YYMMDD with month +50 for women)
+#   constant             value (sources empty)
+#   coalesce             sources in order of preference
+#   row_hash             - (a stable id built from the other mapped fields when the file has none)
+TransformName = Literal[
+    "copy",
+    "parse_date",
+    "parse_decimal",
+    "negate",
+    "sign_from_indicator",
+    "debit_credit_pair",
+    "concatenate",
+    "split",
+    "map_values",
+    "country_to_iso",
+    "phone_to_e164",
+    "iban_normalize",
+    "birth_number_to_date",
+    "constant",
+    "coalesce",
+    "row_hash",
+]
+
+
+class SourceFormat(BaseModel):
+    kind: Literal["csv", "xlsx", "xls", "json"]
+    encoding: str | None = None
+    delimiter: str | None = None
+    quotechar: str | None = '"'
+    header_row: int | None = Field(None, description="0-based line (or sheet row) of the header; None when the file has none")
+    skip_top: int = 0
+    skip_bottom: int = 0
+    decimal: str | None = None
+    thousands: str | None = None
+    sheet: str | None = None
+    record_path: str | None = None
+    columns: list[str] = Field(default_factory=list, description="source column names in file order")
+    preamble: dict[str, str] = Field(default_factory=dict, description="key/value lines above the header")
+
+
+class FieldMapping(BaseModel):
+    target: str
+    sources: list[str] = Field(default_factory=list)
+    transform: TransformName = "copy"
+    params: dict[str, Any] = Field(default_factory=dict)
+    confidence: float = Field(1.0, ge=0.0, le=1.0)
+    rationale: str = ""
+
+
+class UnmappedItem(BaseModel):
+    name: str
+    kind: Literal["source_column", "target_field"]
+    reason: str
+
+
+class MappingSpec(BaseModel):
+    entity: Literal["customer", "account", "transaction"]
+    source: SourceFormat
+    mappings: list[FieldMapping]
+    unmapped: list[UnmappedItem] = Field(default_factory=list)
+    entity_rationale: str = ""
+
+    def mapping_for(self, target: str) -> FieldMapping | None:
+        for mapping in self.mappings:
+            if mapping.target == target:
+                return mapping
+        return None
+
+    def canonical_json(self) -> str:
+        """Serialise without the free-text explanations, sorted, so equal specs hash equal."""
+        data = self.model_dump(mode="json")
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+
+def spec_json_schema() -> dict:
+    return MappingSpec.model_json_schema()

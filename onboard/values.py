@@ -1,0 +1,206 @@
+"""Recognise and parse single values: dates, decimal amounts, IBANs, currency codes, e-mails.
+
+Column-level decisions (which date order, which decimal separator) are made from all of a
+column's values by `infer_date_format` and `infer_number_format`, never per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+import pycountry
+
+EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+IBAN_SHAPE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
+BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+NUMBER_SHAPE = re.compile(r"^[+-]?\(?[+-]?[\d.,' \u00a0\u202f]*\d[\d.,' \u00a0\u202f]*\)?[+-]?(\s?(CR|DR|Cr|Dr))?$")
+PHONE_SHAPE = re.compile(r"^\+?[\d ()./-]{7,20}$")
+
+# Date formats tried on whole columns, in order of preference when several fit.
+DATE_FORMATS = [
+    "%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%d.%m.%y", "%d-%m-%Y", "%d/%m/%Y", "%m/%d/%Y",
+    "%m-%d-%Y", "%d/%m/%y", "%m/%d/%y", "%Y.%m.%d", "%Y/%m/%d", "%y%m%d", "%d%m%Y",
+    "%d-%m-%y", "%m.%d.%Y", "%Y.%m.%d.", "%d %b %Y", "%d-%b-%Y", "%d %B %Y", "%b %d, %Y",
+]
+DAY_FIRST = {"%d.%m.%Y", "%d.%m.%y", "%d-%m-%Y", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%y", "%d%m%Y"}
+MONTH_FIRST = {"%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%m.%d.%Y"}
+
+
+def date_part(value: str, fmt: str) -> str:
+    """Drop a time of day after the date ("28.06.2013 00:00:30:989", "2024-01-02T10:00")."""
+    value = value.strip()
+    if " " not in fmt and " " in value:
+        value = value.split(" ", 1)[0]
+    if "T" in value and fmt.startswith("%Y-") and "T" not in fmt:
+        value = value.split("T", 1)[0]
+    return value
+
+
+def parse_date_value(value: str, fmt: str) -> dt.date:
+    return dt.datetime.strptime(date_part(value, fmt), fmt).date()
+
+
+def infer_date_format(values: list[str]) -> tuple[str | None, float, str]:
+    """Pick one strptime format that parses every non-empty value of a column.
+
+    Returns (format, confidence, rationale). Day/month order is decided by the whole column:
+    a first component above 12 anywhere proves day-first, a second above 12 proves month-first.
+    """
+    sample = [v.strip() for v in values if v and v.strip()]
+    if not sample:
+        return None, 0.0, "no values"
+    fitting = []
+    for fmt in DATE_FORMATS:
+        try:
+            parsed = [parse_date_value(v, fmt) for v in sample]
+        except ValueError:
+            continue
+        if all(1900 <= d.year <= 2100 for d in parsed) or fmt == "%y%m%d":
+            fitting.append(fmt)
+    if not fitting:
+        return None, 0.0, "values are not dates in a known format"
+    if len(fitting) == 1:
+        return fitting[0], 0.97, f"every value parses as {fitting[0]}"
+    day_first = [f for f in fitting if f in DAY_FIRST]
+    month_first = [f for f in fitting if f in MONTH_FIRST]
+    others = [f for f in fitting if f not in DAY_FIRST and f not in MONTH_FIRST]
+    if others:
+        return others[0], 0.9, f"every value parses as {others[0]}"
+    if day_first and month_first:
+        # Both orders fit every value: no day above 12 appears in the column.
+        return day_first[0], 0.6, f"day/month order is ambiguous (no component above 12); assumed day-first {day_first[0]}"
+    chosen = (day_first or month_first)[0]
+    return chosen, 0.9, f"every value parses as {chosen}"
+
+
+def _clean_number(value: str) -> tuple[str, bool]:
+    """Strip sign marks that banks put around numbers; return (digits and separators, negative)."""
+    text = value.strip().replace("\u00a0", " ").replace("\u202f", " ")
+    negative = False
+    upper = text.upper()
+    if upper.endswith("DR") or upper.endswith("CR"):
+        negative = upper.endswith("DR")
+        text = text[:-2].strip()
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1].strip()
+    if text.endswith("-"):
+        negative, text = not negative, text[:-1].strip()
+    elif text.endswith("+"):
+        text = text[:-1].strip()
+    if text.startswith("-"):
+        negative, text = not negative, text[1:].strip()
+    elif text.startswith("+"):
+        text = text[1:].strip()
+    return text, negative
+
+
+def parse_decimal_value(value: str, decimal: str = ".", thousands: str = "") -> Decimal:
+    """Parse bank-formatted text to an exact Decimal; raise ValueError when it is not a number."""
+    text, negative = _clean_number(value)
+    if thousands:
+        text = text.replace(thousands, "")
+    text = text.replace(" ", "").replace("'", "")
+    if decimal != ".":
+        if "." in text:
+            raise ValueError(f"unexpected '.' in {value!r} with decimal separator {decimal!r}")
+        text = text.replace(decimal, ".")
+    elif "," in text:
+        raise ValueError(f"unexpected ',' in {value!r} with decimal separator '.'")
+    if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", text):
+        raise ValueError(f"not a number: {value!r}")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"not a number: {value!r}") from None
+    return -number if negative else number
+
+
+def infer_number_format(values: list[str], hint_decimal: str | None = None) -> tuple[str, str, float, str] | None:
+    """Decide (decimal separator, thousands separator) for a whole column, or None if not numeric."""
+    sample = [v.strip() for v in values if v and v.strip()]
+    if not sample or not all(NUMBER_SHAPE.match(v) for v in sample):
+        return None
+    comma_decimal = dot_decimal = 0
+    for v in sample:
+        text, _ = _clean_number(v)
+        commas, dots = text.count(","), text.count(".")
+        if commas and dots:
+            if text.rfind(",") > text.rfind("."):
+                comma_decimal += 10
+            else:
+                dot_decimal += 10
+        elif commas > 1:
+            dot_decimal += 10
+        elif dots > 1:
+            comma_decimal += 10
+        elif commas == 1 and len(text) - text.rfind(",") - 1 != 3:
+            comma_decimal += 1
+        elif dots == 1 and len(text) - text.rfind(".") - 1 != 3:
+            dot_decimal += 1
+        # One separator followed by exactly three digits ("1,500") is a vote for neither.
+    if comma_decimal > dot_decimal:
+        decimal, thousands = ",", "."
+        why = "comma as decimal separator (seen in the values)"
+        confidence = 0.95
+    elif dot_decimal > comma_decimal:
+        decimal, thousands = ".", ","
+        why = "point as decimal separator (seen in the values)"
+        confidence = 0.95
+    else:
+        decimal = hint_decimal or "."
+        thousands = "." if decimal == "," else ","
+        why = f"no value shows the decimal separator; assumed {decimal!r} from the file's other columns"
+        confidence = 0.75
+    try:
+        for v in sample:
+            parse_decimal_value(v, decimal, thousands)
+    except ValueError:
+        return None
+    return decimal, thousands, confidence, why
+
+
+@lru_cache(maxsize=1)
+def currency_codes() -> frozenset[str]:
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+def is_currency(value: str) -> bool:
+    return value.strip().upper() in currency_codes() and len(value.strip()) == 3
+
+
+def is_iban(value: str) -> bool:
+    compact = value.replace(" ", "").upper()
+    if not IBAN_SHAPE.match(compact):
+        return False
+    from schwifty import IBAN
+
+    try:
+        IBAN(compact)
+    except ValueError:
+        return False
+    return True
+
+
+def looks_like_iban(value: str) -> bool:
+    """IBAN shape without the checksum: test exports often carry masked or dummy IBANs."""
+    return bool(IBAN_SHAPE.match(value.replace(" ", "").upper()))
+
+
+def is_email(value: str) -> bool:
+    return bool(EMAIL.match(value.strip()))
+
+
+def shape(value: str, limit: int = 24) -> str:
+    """Mask a value keeping its shape: letters to X, digits to 9, other characters kept."""
+    out = []
+    for ch in value[:limit]:
+        if ch.isdigit():
+            out.append("9")
+        elif ch.isalpha():
+            out.append("X" if ch.isupper() else "x")
+        else:
+            out.append(ch)
+    return "".join(out) + ("…" if len(value) > limit else "")

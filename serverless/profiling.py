@@ -1,0 +1,101 @@
+"""Column profiles: what each source column contains, as evidence for the matcher."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from onboard import values as v
+
+SAMPLE_VALUES = 5
+INDICATOR_MAX_DISTINCT = 4
+
+
+class ColumnProfile(BaseModel):
+    name: str
+    position: int
+    inferred_type: str
+    null_share: float
+    distinct_count: int
+    present_count: int = 0
+    patterns: list[str] = Field(default_factory=list, description="most common value shapes (letters X, digits 9)")
+    masked_samples: list[str] = Field(default_factory=list)
+    date_format: str | None = None
+    date_confidence: float = 0.0
+    date_rationale: str = ""
+    decimal: str | None = None
+    thousands: str | None = None
+    number_confidence: float = 0.0
+    number_rationale: str = ""
+    has_negative: bool = False
+    all_integer: bool = False
+    top_values: list[str] = Field(default_factory=list, description="distinct values of low-cardinality code columns")
+    max_length: int = 0
+
+
+def _non_empty(series: pd.Series) -> list[str]:
+    return [str(x).strip() for x in series if x is not None and str(x).strip() != ""]
+
+
+def profile_column(name: str, position: int, series: pd.Series, hint_decimal: str | None = None) -> ColumnProfile:
+    present = _non_empty(series)
+    total = len(series)
+    distinct = set(present)
+    patterns = [p for p, _ in Counter(v.shape(x, 16) for x in present).most_common(3)]
+    profile = ColumnProfile(
+        name=name,
+        position=position,
+        inferred_type="empty",
+        null_share=round(1 - len(present) / total, 4) if total else 1.0,
+        distinct_count=len(distinct),
+        present_count=len(present),
+        patterns=patterns,
+        masked_samples=[v.shape(x) for x in list(dict.fromkeys(present))[:SAMPLE_VALUES]],
+        max_length=max((len(x) for x in present), default=0),
+    )
+    if not present:
+        return profile
+
+    date_format, date_confidence, date_rationale = v.infer_date_format(present)
+    number = v.infer_number_format(present, hint_decimal)
+    if number:
+        profile.decimal, profile.thousands, profile.number_confidence, profile.number_rationale = number
+        parsed = [v.parse_decimal_value(x, profile.decimal, profile.thousands) for x in present]
+        profile.has_negative = any(p < 0 for p in parsed)
+        profile.all_integer = all(p == p.to_integral_value() and x.lstrip("+-").isdigit() for p, x in zip(parsed, present))
+    if date_format:
+        profile.date_format, profile.date_confidence, profile.date_rationale = date_format, date_confidence, date_rationale
+
+    upper = [x.upper() for x in present]
+    if all(v.is_email(x) for x in present):
+        profile.inferred_type = "email"
+    elif all(v.looks_like_iban(x) for x in present):
+        profile.inferred_type = "iban"
+    elif all(len(x) == 3 and v.is_currency(x) for x in upper):
+        profile.inferred_type = "currency"
+    elif date_format and not (number and profile.all_integer and date_format not in ("%y%m%d", "%Y%m%d")):
+        profile.inferred_type = "date"
+    elif number:
+        profile.inferred_type = "integer" if profile.all_integer else "decimal"
+    elif all(v.BIC_SHAPE.match(x) for x in upper) and len(distinct) <= 20:
+        profile.inferred_type = "bic"
+    else:
+        profile.inferred_type = "text"
+    if len(distinct) <= max(INDICATOR_MAX_DISTINCT * 3, 12) and profile.inferred_type == "text":
+        profile.top_values = [x for x, _ in Counter(present).most_common(12)]
+    elif len(distinct) <= INDICATOR_MAX_DISTINCT:
+        profile.top_values = sorted(distinct)
+    return profile
+
+
+def profile_table(frame: pd.DataFrame) -> list[ColumnProfile]:
+    # First pass: the file's prevailing decimal separator settles columns with no evidence.
+    votes = Counter()
+    for column in frame.columns:
+        number = v.infer_number_format(_non_empty(frame[column]))
+        if number and number[2] > 0.9:
+            votes[number[0]] += 1
+    hint = votes.most_common(1)[0][0] if votes else None
+    return [profile_column(str(c), i, frame[c], hint) for i, c in enumerate(frame.columns)]
