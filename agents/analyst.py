@@ -89,10 +89,29 @@ def build_spec(
     source: SourceFormat,
     defaults: dict[str, str] | None = None,
     exclude: set[tuple[str, str]] | None = None,
+    overrides: dict[str, list[str]] | None = None,
 ) -> tuple[MappingSpec, MatchResult]:
-    """Propose a mapping spec for one entity from the profiles and the matcher."""
+    """Propose a mapping spec for one entity from the profiles and the matcher.
+
+    `overrides` maps a target field to the source column(s) a person named, or to [] to
+    leave the field unmapped; they win over the matcher.
+    """
+    from agents.matcher import Candidate
+
     defaults = defaults or {}
+    overrides = {k: v for k, v in (overrides or {}).items() if k in entity.fields}
     result = match(entity, profiles, frame_values, exclude)
+    for target, columns in overrides.items():
+        forced = set(columns)
+        for other, candidate in list(result.assigned.items()):
+            if other == target or candidate.column in forced:
+                del result.assigned[other]
+        if target == entity.amount_field:
+            result.amount_pair = tuple(columns) if len(columns) == 2 and not result.indicator else None
+            if len(columns) != 2:
+                result.amount_pair = None
+        if len(columns) == 1:
+            result.assigned[target] = Candidate(columns[0], 1.0, "named by the reviewer")
     by_name = {p.name: p for p in profiles}
     mappings: list[FieldMapping] = []
     used: set[str] = set()
@@ -196,15 +215,16 @@ def propose(
     entity: str = "auto",
     defaults: dict[str, str] | None = None,
     exclude: set[tuple[str, str]] | None = None,
+    overrides: dict[str, list[str]] | None = None,
 ) -> tuple[MappingSpec, MatchResult]:
     """Propose a spec for `entity`, or for the best-fitting entity when it is "auto"."""
     schema = load_schema()
     if entity != "auto":
-        return build_spec(schema.entity(entity), profiles, frame_values, source, defaults, exclude)
+        return build_spec(schema.entity(entity), profiles, frame_values, source, defaults, exclude, overrides)
     fits = {}
     proposals = {}
     for name in ENTITIES:
-        spec, result = build_spec(schema.entity(name), profiles, frame_values, source, defaults, exclude)
+        spec, result = build_spec(schema.entity(name), profiles, frame_values, source, defaults, exclude, overrides)
         fits[name] = entity_fit(schema.entity(name), spec)
         proposals[name] = (spec, result)
     best = max(fits, key=fits.get)
@@ -212,3 +232,32 @@ def propose(
     ranking = ", ".join(f"{name} {score:.2f}" for name, score in sorted(fits.items(), key=lambda kv: -kv[1]))
     spec.entity_rationale = f"chose {best}: fit scores {ranking} (confident mappings, minus 1.5 per required field with no source)"
     return spec, result
+
+
+HINT = re.compile(r"^\s*([a-z_]+)\s*(?:=|<-|:=)\s*(.*?)\s*$")
+
+
+def parse_hints(comment: str, columns: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Read "field = column[, column]" or "field = -" lines from a reviewer's comment.
+
+    Returns (overrides, lines that were not understood). Column names must match the file's.
+    """
+    overrides: dict[str, list[str]] = {}
+    ignored: list[str] = []
+    for line in re.split(r"[\n;]", comment or ""):
+        if not line.strip():
+            continue
+        found = HINT.match(line)
+        if not found:
+            ignored.append(line.strip())
+            continue
+        target, rest = found.group(1), found.group(2)
+        if rest in ("-", "", "none"):
+            overrides[target] = []
+            continue
+        names = [c.strip() for c in rest.split(",")]
+        if all(n in columns for n in names):
+            overrides[target] = names
+        else:
+            ignored.append(line.strip())
+    return overrides, ignored

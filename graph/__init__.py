@@ -1,0 +1,1 @@
+"""The LangGraph state graph: analyst, coder, reviewer, approval, execute, integrator."""

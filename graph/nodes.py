@@ -1,0 +1,241 @@
+"""Graph nodes. Each node calls one agent and returns a partial state update."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from langgraph.config import get_config
+from langgraph.types import interrupt
+
+from agents import analyst, coder, integrator, reviewer
+from onboard import database
+from onboard.errors import OnboardError
+from onboard.spec import MappingSpec
+from serverless import runtime
+from serverless.format_library import FormatLibrary, fingerprint
+from serverless.profiling import ColumnProfile
+from tools import tool_by_name
+
+SYSTEM_ACTOR = "onboarding-agents"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _thread_id() -> str | None:
+    try:
+        return get_config()["configurable"].get("thread_id")
+    except (RuntimeError, KeyError):
+        return None
+
+
+def _audit(state: dict, action: str, actor: str = SYSTEM_ACTOR, **detail: Any) -> None:
+    database.audit(runtime.settings().database_path, action, actor, thread_id=_thread_id(), run_id=state.get("run_id"), detail=detail)
+
+
+def _trace(step: str, **detail: Any) -> list[dict]:
+    return [{"at": _now(), "step": step, **detail}]
+
+
+def receive(state: dict) -> dict:
+    run_id = state.get("run_id") or _thread_id() or f"run-{uuid.uuid4().hex[:12]}"
+    event = {"run_id": run_id, "path": state.get("file_path"), "object_key": state.get("object_key")}
+    try:
+        ingest = tool_by_name("ingest").invoke(event)
+    except OnboardError as error:
+        return {"run_id": run_id, "status": "failed", "error": str(error), "trace": _trace("receive", error=str(error))}
+    _audit({"run_id": run_id}, "received", state.get("started_by") or SYSTEM_ACTOR, file=ingest["file_name"], sha256=ingest["sha256"], rows=ingest["data_rows"])
+    return {
+        "run_id": run_id, "status": "received", "ingest": ingest, "round": 0, "exclusions": [], "overrides": {},
+        "feedback": [], "reuse": None, "reused_format": None, "approval": None, "error": None,
+        "trace": _trace("receive", tool="ingest", sha256=ingest["sha256"], rows=ingest["data_rows"], kind=ingest["source"]["kind"]),
+    }
+
+
+def analyse(state: dict) -> dict:
+    ingest = state["ingest"]
+    profiled = tool_by_name("profile").invoke({"run_id": state["run_id"], "table_key": ingest["table_key"]})
+    profiles = profiled["profiles"]
+    frame, _ = runtime.split_table(runtime.read_frame(ingest["table_key"]))
+    frame_values = {c: ["" if x is None else str(x) for x in frame[c]] for c in frame.columns}
+    source = runtime.source_format({"source": ingest["source"]})
+    trace = _trace("analyst", tool="profile", columns=len(profiles))
+
+    update: dict[str, Any] = {"profiles": profiles}
+    requested = state.get("entity") or "auto"
+    if state["round"] == 0 and not state.get("feedback"):
+        found = tool_by_name("search_formats").invoke({"source": ingest["source"], "profiles": profiles, "k": 3})
+        trace += _trace("analyst", tool="search_formats", candidates=len(found["candidates"]))
+        threshold = runtime.settings().reuse_min_similarity
+        for candidate in found["candidates"]:
+            fits = candidate["similarity"] >= threshold and not candidate["structural_problems"] and requested in ("auto", candidate["entity"])
+            if fits and candidate["hash_ok"]:
+                update["reuse"] = candidate
+                update["library"] = {"candidates": [{k: c[k] for k in ("format_id", "version", "similarity", "structural_problems", "hash_ok")} for c in found["candidates"]]}
+                spec = MappingSpec.model_validate(candidate["spec"])
+                update["spec"] = spec.model_dump(mode="json")
+                _audit(state, "reuse_candidate", format_id=candidate["format_id"], version=candidate["version"], similarity=candidate["similarity"])
+                return {**update, "trace": trace + _trace("analyst", reuse=candidate["format_id"])}
+            if fits and not candidate["hash_ok"]:
+                _audit(state, "format_refused", format_id=candidate["format_id"], reason="stored script no longer matches its approved SHA-256")
+        update["library"] = {"candidates": [{k: c[k] for k in ("format_id", "version", "similarity", "structural_problems", "hash_ok")} for c in found["candidates"]]}
+
+    exclude = {(a, b) for a, b in state.get("exclusions", [])}
+    spec, _ = analyst.propose(
+        [ColumnProfile.model_validate(p) for p in profiles], frame_values, source,
+        entity=requested, defaults=state.get("defaults") or {}, exclude=exclude, overrides=state.get("overrides") or {},
+    )
+    update["spec"] = spec.model_dump(mode="json")
+    update["reuse"] = None
+    _audit(state, "proposed", entity=spec.entity, spec_sha256=spec.sha256(), round=state["round"])
+    return {**update, "trace": trace + _trace("analyst", proposed=spec.entity, mappings=len(spec.mappings))}
+
+
+def code(state: dict) -> dict:
+    if state.get("reuse"):
+        store = runtime.store()
+        library = FormatLibrary(runtime.settings().format_library)
+        entry = next(e for e in library.entries() if e.format_id == state["reuse"]["format_id"] and e.version == state["reuse"]["version"])
+        script = library.script_text(entry)
+        key = f"runs/{state['run_id']}/scripts/{entry.script_sha256[:16]}.py"
+        store.put_bytes(key, script.encode("utf-8"))
+        from serverless.policy import check_script
+
+        compiled = {"script_key": key, "script": script, "script_sha256": entry.script_sha256, "spec_sha256": entry.spec.sha256(), "policy_problems": check_script(script)}
+        return {"compiled": compiled, "trace": _trace("coder", reused=entry.format_id, script_sha256=entry.script_sha256)}
+    compiled = coder.write_script(state["run_id"], state["spec"])
+    return {"compiled": compiled, "trace": _trace("coder", tool="compile_spec", script_sha256=compiled["script_sha256"])}
+
+
+def review(state: dict) -> dict:
+    settings = runtime.settings()
+    result = reviewer.review(state["run_id"], state["spec"]["entity"], state["spec"], state["compiled"], state["ingest"]["table_key"], settings.trial_rows)
+    _audit(state, "reviewed", passed=result["passed"], problems=result["problems"], script_sha256=state["compiled"]["script_sha256"])
+    update: dict[str, Any] = {"review": result, "trace": _trace("reviewer", tools=["run_script", "validate"], passed=result["passed"], problems=len(result["problems"]))}
+    if state.get("reuse") and not result["passed"]:
+        # The known format does not fit this file after all: start the full loop.
+        update["reuse"] = None
+        update["feedback"] = (state.get("feedback") or []) + [{"from": "reviewer", "comment": "stored format failed its trial: " + "; ".join(result["problems"])}]
+    elif not result["passed"] and result["exclusions"]:
+        update["exclusions"] = (state.get("exclusions") or []) + result["exclusions"]
+        update["round"] = state["round"] + 1
+    return update
+
+
+def after_review(state: dict) -> str:
+    if state.get("reuse") and state["review"]["passed"]:
+        return "execute"
+    if state.get("feedback") and state["feedback"][-1].get("from") == "reviewer" and state.get("reuse") is None and state["round"] == 0:
+        return "analyst"
+    review_result = state["review"]
+    if not review_result["passed"] and review_result["exclusions"] and state["round"] <= runtime.settings().max_review_rounds:
+        return "analyst"
+    return "approval"
+
+
+def review_packet(state: dict) -> dict:
+    spec = state["spec"]
+    result = state["review"]
+    return {
+        "thread_id": _thread_id(),
+        "run_id": state["run_id"],
+        "file": state["ingest"]["file_name"],
+        "file_sha256": state["ingest"]["sha256"],
+        "rows": state["ingest"]["data_rows"],
+        "entity": spec["entity"],
+        "entity_rationale": spec.get("entity_rationale", ""),
+        "mappings": [
+            {"target": m["target"], "sources": m["sources"], "transform": m["transform"], "params": m["params"], "confidence": m["confidence"], "rationale": m["rationale"]}
+            for m in spec["mappings"]
+        ],
+        "unmapped": spec["unmapped"],
+        "script": state["compiled"]["script"],
+        "script_sha256": state["compiled"]["script_sha256"],
+        "spec_sha256": state["compiled"]["spec_sha256"],
+        "preview": result.get("preview", []),
+        "validation": result.get("validation"),
+        "problems": result.get("problems", []),
+        "trial": result.get("trial"),
+        "review_rounds": state.get("round", 0),
+        "allowed_actions": ["approve", "reject", "edit"],
+        "spec": spec,
+    }
+
+
+def approval(state: dict) -> dict:
+    packet = review_packet(state)
+    answer = interrupt(packet)
+    if not isinstance(answer, dict) or answer.get("action") not in ("approve", "reject", "edit"):
+        raise ValueError(f"approval answer must be a dict with action approve, reject or edit; got {answer!r}")
+    actor = answer.get("by") or "unknown"
+    action = answer["action"]
+    record = {"action": action, "by": actor, "at": _now(), "comment": answer.get("comment"), "script_sha256": packet["script_sha256"], "spec_sha256": packet["spec_sha256"]}
+    if action == "approve":
+        if not answer.get("by"):
+            raise ValueError("an approval must name the approver (by)")
+        _audit(state, "approved", actor, script_sha256=packet["script_sha256"], comment=answer.get("comment"))
+        return {"approval": record, "status": "approved", "trace": _trace("approval", action="approve", by=actor)}
+    if action == "reject":
+        columns = state["ingest"]["source"]["columns"]
+        overrides, ignored = analyst.parse_hints(answer.get("comment") or "", columns)
+        _audit(state, "rejected", actor, comment=answer.get("comment"), understood=overrides, not_understood=ignored)
+        merged = {**(state.get("overrides") or {}), **overrides}
+        feedback = (state.get("feedback") or []) + [{"from": actor, "comment": answer.get("comment"), "overrides": overrides, "not_understood": ignored}]
+        return {"approval": record, "overrides": merged, "feedback": feedback, "round": 0, "exclusions": [], "status": "rejected", "trace": _trace("approval", action="reject", by=actor)}
+    spec = MappingSpec.model_validate(answer["spec"])
+    _audit(state, "edited", actor, spec_sha256=spec.sha256())
+    return {"approval": record, "spec": spec.model_dump(mode="json"), "status": "edited", "trace": _trace("approval", action="edit", by=actor)}
+
+
+def after_approval(state: dict) -> str:
+    action = (state.get("approval") or {}).get("action")
+    return {"approve": "execute", "reject": "analyst", "edit": "coder"}[action]
+
+
+def execute(state: dict) -> dict:
+    compiled = state["compiled"]
+    approved_sha = state["reuse"]["script_sha256"] if state.get("reuse") else state["approval"]["script_sha256"]
+    result = integrator.execute(state["run_id"], state["spec"]["entity"], compiled["script_key"], approved_sha, state["ingest"]["table_key"])
+    if not result["ok"]:
+        _audit(state, "execute_failed", error=result["error"])
+        return {"execution": result, "status": "failed", "error": f"execute failed: {result['error']}", "trace": _trace("execute", error=result["error"])}
+    _audit(state, "executed", script_sha256=approved_sha, rows=result["run"]["rows"], rejected=result["validation"]["rows_rejected"])
+    update = {"execution": result, "status": "executed", "trace": _trace("execute", tool="run_script", rows=result["run"]["rows"])}
+    if state.get("reuse"):
+        update["reused_format"] = f"{state['reuse']['format_id']} v{state['reuse']['version']}"
+        _audit(state, "reused", format_id=state["reuse"]["format_id"], version=state["reuse"]["version"])
+    return update
+
+
+def after_execute(state: dict) -> str:
+    return "integrator" if state.get("status") == "executed" else "end"
+
+
+def integrate(state: dict) -> dict:
+    approved_sha = state["execution"]["run"]["script_sha256"]
+    result = integrator.load_and_reconcile(state["run_id"], _thread_id() or state["run_id"], state.get("client"), state["spec"]["entity"], state["execution"], state["ingest"], approved_sha)
+    recon = result["reconciliation"]
+    _audit(state, "loaded", load_id=result["load"]["load_id"], inserted=result["load"]["rows_inserted"], existing=result["load"]["rows_existing"])
+    _audit(state, "reconciled", passed=recon["passed"], checks=recon["checks"])
+    status = "loaded" if recon["passed"] else "failed"
+    error = None if recon["passed"] else "reconciliation failed: " + "; ".join(c["detail"] for c in recon["checks"] if not c["passed"])
+    return {"load": result["load"], "reconciliation": recon, "status": status, "error": error, "trace": _trace("integrator", tools=["load", "reconcile", "notify"], passed=recon["passed"])}
+
+
+def remember(state: dict) -> dict:
+    if state.get("reuse") or state.get("status") != "loaded":
+        return {}
+    ingest = state["ingest"]
+    source = runtime.source_format({"source": ingest["source"]})
+    profiles = [ColumnProfile.model_validate(p) for p in state["profiles"]]
+    library = FormatLibrary(runtime.settings().format_library)
+    entry = library.add(fingerprint(source, profiles), MappingSpec.model_validate(state["spec"]), state["compiled"]["script"], state["approval"]["by"], state.get("client"))
+    _audit(state, "remembered", format_id=entry.format_id, version=entry.version, script_sha256=entry.script_sha256)
+    return {"format_entry": {"format_id": entry.format_id, "version": entry.version}, "trace": _trace("remember", format_id=entry.format_id)}
+
+
+def after_receive(state: dict) -> str:
+    return "end" if state.get("status") == "failed" else "analyst"

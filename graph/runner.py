@@ -1,0 +1,111 @@
+"""Start, resume and inspect runs with the SQLite checkpointer, for the CLI and the tests."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from typing import Any
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+
+from graph.build import build_graph
+from onboard.settings import load_settings
+
+
+@contextmanager
+def open_graph():
+    settings = load_settings().ensure()
+    connection = sqlite3.connect(settings.checkpoint_path, check_same_thread=False, timeout=30)
+    try:
+        saver = SqliteSaver(connection)
+        saver.setup()
+        yield build_graph(checkpointer=saver)
+    finally:
+        connection.close()
+
+
+def _config(thread_id: str) -> dict:
+    return {"configurable": {"thread_id": thread_id}, "recursion_limit": 60}
+
+
+def summarise(graph, thread_id: str) -> dict[str, Any]:
+    """The run's status as one JSON-ready dict, the shape `--json` prints."""
+    snapshot = graph.get_state(_config(thread_id))
+    values = snapshot.values or {}
+    if not values:
+        return {"thread_id": thread_id, "status": "not_found"}
+    interrupts = [i.value for task in snapshot.tasks for i in task.interrupts]
+    status = "waiting_for_approval" if interrupts else values.get("status", "unknown")
+    if status not in ("waiting_for_approval", "loaded", "failed") and not snapshot.next:
+        status = values.get("status", "unknown")
+    elif status not in ("waiting_for_approval", "loaded", "failed") and snapshot.next:
+        status = "interrupted"
+    recon = values.get("reconciliation") or {}
+    load = values.get("load") or {}
+    summary: dict[str, Any] = {
+        "thread_id": thread_id,
+        "status": status,
+        "file": (values.get("ingest") or {}).get("file_name"),
+        "entity": (values.get("spec") or {}).get("entity"),
+        "reused_format": values.get("reused_format"),
+        "error": values.get("error"),
+    }
+    if recon:
+        summary.update({
+            "rows_in": recon["rows_in"],
+            "rows_loaded": recon["rows_loaded"],
+            "rows_rejected": recon["rows_rejected"],
+            "rows_new": load.get("rows_inserted", 0) + load.get("rows_updated", 0),
+            "reconciled": recon["passed"],
+            "checks": recon["checks"],
+        })
+    if values.get("format_entry"):
+        summary["remembered_format"] = f"{values['format_entry']['format_id']} v{values['format_entry']['version']}"
+    if values.get("approval"):
+        summary["approval"] = values["approval"]
+    if interrupts:
+        summary["review_packet"] = interrupts[0]
+    return summary
+
+
+def start(file_path: str, entity: str = "auto", client: str | None = None, defaults: dict[str, str] | None = None, started_by: str | None = None) -> dict:
+    thread_id = f"run-{uuid.uuid4().hex[:12]}"
+    with open_graph() as graph:
+        graph.invoke(
+            {"file_path": file_path, "entity": entity, "client": client or "", "defaults": defaults or {}, "started_by": started_by or ""},
+            _config(thread_id),
+        )
+        return summarise(graph, thread_id)
+
+
+def answer(thread_id: str, response: dict) -> dict:
+    """Resume a run waiting for approval with approve, reject or edit."""
+    with open_graph() as graph:
+        current = summarise(graph, thread_id)
+        if current["status"] == "not_found":
+            raise LookupError(f"no run with thread id {thread_id!r}; `onboard status` lists nothing for it")
+        if current["status"] != "waiting_for_approval":
+            raise LookupError(f"run {thread_id} is {current['status']}, not waiting for approval")
+        graph.invoke(Command(resume=response), _config(thread_id))
+        return summarise(graph, thread_id)
+
+
+def resume(thread_id: str) -> dict:
+    """Continue a run that stopped mid-way (a killed process) from its last checkpoint."""
+    with open_graph() as graph:
+        current = summarise(graph, thread_id)
+        if current["status"] == "not_found":
+            raise LookupError(f"no run with thread id {thread_id!r}")
+        if current["status"] == "waiting_for_approval":
+            return current
+        snapshot = graph.get_state(_config(thread_id))
+        if snapshot.next:
+            graph.invoke(None, _config(thread_id))
+        return summarise(graph, thread_id)
+
+
+def status(thread_id: str) -> dict:
+    with open_graph() as graph:
+        return summarise(graph, thread_id)

@@ -1,0 +1,331 @@
+"""The `onboard` command line.
+
+Exit codes: 0 done (loaded and reconciled, or the requested output printed), 1 the run
+failed (execution or reconciliation), 2 bad input or usage, 3 no such run or run not in the
+expected state, 10 waiting for approval.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from onboard.errors import OnboardError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_WAITING = 0, 1, 2, 3, 10
+ENTITY_CHOICES = ("auto", "customer", "account", "transaction")
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Onboard a bank client's data file: map, review, approve, load, reconcile.")
+formats_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The library of approved formats.")
+app.add_typer(formats_app, name="formats")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _fail(message: str, code: int) -> None:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _parse_defaults(items: list[str]) -> dict[str, str]:
+    defaults = {}
+    for item in items:
+        if "=" not in item:
+            _fail(f"--default {item!r} must look like FIELD=VALUE, for example currency=CZK", EXIT_BAD_INPUT)
+        key, value = item.split("=", 1)
+        defaults[key.strip()] = value.strip()
+    return defaults
+
+
+def _exit_code(summary: dict) -> int:
+    return {"loaded": EXIT_OK, "waiting_for_approval": EXIT_WAITING, "failed": EXIT_FAILED, "not_found": EXIT_NOT_FOUND}.get(summary["status"], EXIT_FAILED)
+
+
+def _print_summary(summary: dict, as_json: bool) -> None:
+    if as_json:
+        printable = {k: v for k, v in summary.items() if k != "review_packet"}
+        typer.echo(json.dumps(printable, ensure_ascii=False, default=str))
+        return
+    status = summary["status"]
+    colour = {"loaded": "green", "waiting_for_approval": "yellow", "failed": "red"}.get(status, "white")
+    lines = [f"thread: {summary['thread_id']}", f"status: [{colour}]{status}[/]"]
+    if summary.get("file"):
+        lines.append(f"file: {summary['file']} ({summary.get('entity')})")
+    if summary.get("reused_format"):
+        lines.append(f"reused approved format {summary['reused_format']}: no new approval needed")
+    if "rows_in" in summary:
+        lines.append(f"rows: {summary['rows_in']} in, {summary['rows_loaded']} loaded ({summary['rows_new']} new), {summary['rows_rejected']} rejected")
+        lines.append(f"reconciled: {'yes' if summary['reconciled'] else 'NO'}")
+        for check in summary.get("checks", []):
+            mark = "[green]ok[/]" if check["passed"] else "[red]FAILED[/]"
+            lines.append(f"  {mark} {check['check']}: {check['detail']}")
+    if summary.get("remembered_format"):
+        lines.append(f"remembered as format {summary['remembered_format']}")
+    if summary.get("error"):
+        lines.append(f"[red]{summary['error']}[/]")
+    if status == "waiting_for_approval":
+        thread = summary["thread_id"]
+        lines.append(f"next: onboard approve {thread} --by NAME   or   onboard reject {thread} --comment TEXT")
+    console.print(Panel("\n".join(lines), title="onboarding run", expand=False), highlight=False)
+
+
+def show_packet(packet: dict, show_script: bool = False) -> None:
+    """Print the review packet: the mapping, what is unmapped, problems, a preview, the script."""
+    console.print(Panel(
+        f"file {packet['file']} ({packet['rows']} data rows, SHA-256 {packet['file_sha256'][:16]}…)\n"
+        f"entity: {packet['entity']}  {packet.get('entity_rationale') or ''}\n"
+        f"script SHA-256: {packet['script_sha256']}",
+        title=f"review packet — thread {packet['thread_id']}", expand=False,
+    ), highlight=False)
+    table = Table(title="mapping", show_lines=False)
+    for header in ("target field", "source column(s)", "transform", "confidence", "rationale"):
+        table.add_column(header, overflow="fold")
+    for m in packet["mappings"]:
+        params = ", ".join(f"{k}={v!r}" for k, v in m["params"].items() if k not in ("debit_values", "credit_values"))
+        conf = m["confidence"]
+        colour = "green" if conf >= 0.8 else "yellow" if conf >= 0.5 else "red"
+        table.add_row(m["target"], ", ".join(m["sources"]) or "—", f"{m['transform']}({params})", f"[{colour}]{conf:.2f}[/]", m["rationale"])
+    console.print(table)
+    if packet["unmapped"]:
+        unmapped = Table(title="unmapped")
+        unmapped.add_column("name")
+        unmapped.add_column("kind")
+        unmapped.add_column("reason", overflow="fold")
+        for item in packet["unmapped"]:
+            unmapped.add_row(item["name"], item["kind"], item["reason"])
+        console.print(unmapped)
+    validation = packet.get("validation") or {}
+    if validation:
+        console.print(f"trial: {validation['rows_in']} rows, {validation['rows_valid']} valid, {validation['rows_rejected']} rejected", highlight=False)
+        for item in validation.get("rejected", [])[:10]:
+            console.print(f"  [red]line {item['line']}[/]: {item['reason']}", highlight=False)
+    for problem in packet.get("problems", []):
+        console.print(f"[bold yellow]problem:[/] {problem}", highlight=False)
+    if packet.get("preview"):
+        preview = Table(title="converted rows (trial preview)")
+        columns = [c for c in packet["preview"][0] if c != "_line"]
+        preview.add_column("line")
+        for column in columns:
+            preview.add_column(column, overflow="fold")
+        for row in packet["preview"]:
+            preview.add_row(str(row.get("_line")), *["" if row[c] is None else str(row[c]) for c in columns])
+        console.print(preview)
+    if show_script:
+        console.print(Syntax(packet["script"], "python", line_numbers=True))
+
+
+def _run_errors(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except OnboardError as error:
+        _fail(str(error), EXIT_BAD_INPUT)
+    except LookupError as error:
+        _fail(str(error).strip("'\""), EXIT_NOT_FOUND)
+
+
+def _ask(summary: dict) -> dict:
+    """Ask the person at the terminal to approve, reject or leave the run waiting."""
+    from graph import runner
+
+    while summary["status"] == "waiting_for_approval":
+        show_packet(summary["review_packet"])
+        choice = typer.prompt("approve (a), reject (r), show script (s) or leave waiting (w)?", default="w").strip().lower()
+        if choice.startswith("s"):
+            show_packet(summary["review_packet"], show_script=True)
+            continue
+        if choice.startswith("a"):
+            name = typer.prompt("approver name", default=os.environ.get("USER", "")).strip()
+            if not name:
+                errors.print("an approval needs the approver's name")
+                continue
+            summary = _run_errors(runner.answer, summary["thread_id"], {"action": "approve", "by": name})
+        elif choice.startswith("r"):
+            comment = typer.prompt("comment (field = column lines are applied)")
+            name = typer.prompt("your name", default=os.environ.get("USER", ""))
+            summary = _run_errors(runner.answer, summary["thread_id"], {"action": "reject", "by": name, "comment": comment})
+        else:
+            break
+    return summary
+
+
+@app.command()
+def run(
+    file: Path = typer.Argument(..., help="the client's data file"),
+    entity: str = typer.Option("auto", help="target entity: customer, account, transaction or auto"),
+    client: Optional[str] = typer.Option(None, help="client name, recorded with the load and the format"),
+    default: list[str] = typer.Option([], "--default", help="FIELD=VALUE for a field the file lacks (repeatable), e.g. currency=CZK"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the rich view"),
+) -> None:
+    """Onboard FILE: map, review, stop for approval (asks on a terminal), load and reconcile."""
+    if entity not in ENTITY_CHOICES:
+        _fail(f"--entity {entity!r} is not one of {', '.join(ENTITY_CHOICES)}", EXIT_BAD_INPUT)
+    from onboard.reader import read_table
+
+    _run_errors(read_table, file, str(file))
+    from graph import runner
+
+    summary = _run_errors(runner.start, str(file.resolve()), entity, client, _parse_defaults(default), os.environ.get("USER"))
+    if summary["status"] == "failed" and summary.get("error") and "rows_in" not in summary:
+        _fail(summary["error"], EXIT_BAD_INPUT if summary["error"].startswith(str(file)) else EXIT_FAILED)
+    if summary["status"] == "waiting_for_approval" and sys.stdin.isatty() and sys.stdout.isatty() and not as_json:
+        summary = _ask(summary)
+    _print_summary(summary, as_json)
+    raise typer.Exit(_exit_code(summary))
+
+
+@app.command()
+def approve(
+    thread: str = typer.Argument(..., help="thread id printed by `onboard run`"),
+    by: str = typer.Option(..., "--by", help="the approver's name, recorded in the audit table"),
+    comment: Optional[str] = typer.Option(None, help="optional comment recorded with the approval"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Approve the run's script: it then runs on all rows and loads the core database."""
+    from graph import runner
+
+    if not by.strip():
+        _fail("--by must name the approver", EXIT_BAD_INPUT)
+    summary = _run_errors(runner.answer, thread, {"action": "approve", "by": by.strip(), "comment": comment})
+    _print_summary(summary, as_json)
+    raise typer.Exit(_exit_code(summary))
+
+
+@app.command()
+def reject(
+    thread: str = typer.Argument(...),
+    comment: str = typer.Option(..., help="why; lines like 'booking_date = Valutadatum' or 'reference = -' change the mapping"),
+    by: str = typer.Option(os.environ.get("USER", "unknown"), "--by"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Reject the proposal; the comment goes back to the analyst, who proposes again."""
+    from graph import runner
+
+    summary = _run_errors(runner.answer, thread, {"action": "reject", "by": by, "comment": comment})
+    _print_summary(summary, as_json)
+    raise typer.Exit(_exit_code(summary))
+
+
+@app.command()
+def edit(
+    thread: str = typer.Argument(...),
+    spec: Path = typer.Option(..., help="a changed mapping spec (JSON), e.g. from `onboard status THREAD --json --packet`"),
+    by: str = typer.Option(..., "--by"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Answer the approval with an edited spec; it is compiled and reviewed again."""
+    from graph import runner
+    from onboard.spec import MappingSpec
+
+    try:
+        data = MappingSpec.model_validate_json(spec.read_text(encoding="utf-8")).model_dump(mode="json")
+    except FileNotFoundError:
+        _fail(f"{spec}: file not found", EXIT_BAD_INPUT)
+    except ValueError as error:
+        _fail(f"{spec}: not a valid mapping spec: {error}", EXIT_BAD_INPUT)
+    summary = _run_errors(runner.answer, thread, {"action": "edit", "by": by, "spec": data})
+    _print_summary(summary, as_json)
+    raise typer.Exit(_exit_code(summary))
+
+
+@app.command()
+def status(
+    thread: str = typer.Argument(...),
+    as_json: bool = typer.Option(False, "--json"),
+    packet: bool = typer.Option(False, "--packet", help="also print the review packet of a waiting run"),
+) -> None:
+    """Show a run's status; with --packet, its review packet."""
+    from graph import runner
+
+    summary = _run_errors(runner.status, thread)
+    if summary["status"] == "not_found":
+        _fail(f"no run with thread id {thread!r}", EXIT_NOT_FOUND)
+    if packet and summary.get("review_packet"):
+        if as_json:
+            typer.echo(json.dumps(summary["review_packet"], ensure_ascii=False, default=str))
+            raise typer.Exit(_exit_code(summary))
+        show_packet(summary["review_packet"], show_script=True)
+    _print_summary(summary, as_json)
+    raise typer.Exit(_exit_code(summary))
+
+
+@app.command()
+def resume(thread: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Continue a run that stopped mid-way, for example after its process was killed."""
+    from graph import runner
+
+    summary = _run_errors(runner.resume, thread)
+    _print_summary(summary, as_json)
+    raise typer.Exit(_exit_code(summary))
+
+
+@app.command("map")
+def map_file(
+    file: Path = typer.Argument(...),
+    entity: str = typer.Option("auto", help="customer, account, transaction or auto"),
+    default: list[str] = typer.Option([], "--default", help="FIELD=VALUE for a field the file lacks"),
+    as_json: bool = typer.Option(False, "--json", help="print the spec as JSON"),
+) -> None:
+    """Propose a mapping spec for FILE without running anything."""
+    if entity not in ENTITY_CHOICES:
+        _fail(f"--entity {entity!r} is not one of {', '.join(ENTITY_CHOICES)}", EXIT_BAD_INPUT)
+    from agents.analyst import propose
+    from onboard.reader import read_table
+    from serverless.profiling import profile_table
+
+    table = _run_errors(read_table, file, str(file))
+    profiles = profile_table(table.frame)
+    values = {c: [str(x) for x in table.frame[c]] for c in table.frame.columns}
+    spec, _ = propose(profiles, values, table.source, entity=entity, defaults=_parse_defaults(default))
+    if as_json:
+        typer.echo(spec.model_dump_json(indent=2))
+        return
+    show_packet({
+        "thread_id": "-", "file": str(file), "rows": table.data_rows, "file_sha256": "-" * 16, "entity": spec.entity,
+        "entity_rationale": spec.entity_rationale, "script_sha256": "(not compiled)",
+        "mappings": [m.model_dump() for m in spec.mappings], "unmapped": [u.model_dump() for u in spec.unmapped],
+    })
+
+
+@formats_app.command("list")
+def formats_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List approved formats."""
+    from onboard.settings import load_settings
+    from serverless.format_library import FormatLibrary
+
+    library = FormatLibrary(load_settings().ensure().format_library)
+    entries = library.entries()
+    if as_json:
+        typer.echo(json.dumps([{
+            "format_id": e.format_id, "version": e.version, "entity": e.entity, "client": e.client,
+            "columns": e.fingerprint.columns, "script_sha256": e.script_sha256, "approved_by": e.approved_by,
+            "approved_at": e.approved_at, "hash_ok": library.verify(e), "origin": e.origin,
+        } for e in entries], ensure_ascii=False))
+        return
+    table = Table(title=f"approved formats ({len(entries)})")
+    for header in ("format", "version", "entity", "client", "columns", "approved by", "approved at", "script SHA-256"):
+        table.add_column(header, overflow="fold")
+    for e in entries:
+        ok = "" if library.verify(e) else " [red](hash mismatch)[/]"
+        table.add_row(e.format_id, str(e.version), e.entity, e.client or "", str(len(e.fingerprint.columns)), e.approved_by, e.approved_at, e.script_sha256[:16] + "…" + ok)
+    console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""The core banking database: tables from the target schema, idempotent loads, reconciliation.
+
+SQLite by default (a real database file). Money is stored as exact decimal text and summed
+with Decimal, never as a binary float. A load is one transaction: it either lands whole or
+not at all, so a run killed during a load can simply load again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+import uuid
+from collections import defaultdict
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from onboard.schema import Entity, TargetSchema, load_schema
+
+TABLES = {"customer": "customers", "account": "accounts", "transaction": "transactions"}
+META_COLUMNS = "client TEXT, load_id TEXT NOT NULL, source_line INTEGER, row_sha256 TEXT NOT NULL, placeholder INTEGER NOT NULL DEFAULT 0"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _column_sql(name: str, field_type: str, required: bool, values: list[str] | None, key: str) -> str:
+    parts = [f'"{name}" TEXT']
+    if name == key:
+        parts.append("PRIMARY KEY")
+    elif required:
+        # Placeholder rows, created for references to records not yet onboarded, may lack values.
+        parts.append(f'CHECK (placeholder = 1 OR "{name}" IS NOT NULL)')
+    if field_type == "date":
+        parts.append(f'CHECK ("{name}" IS NULL OR date("{name}") = "{name}")')
+    elif field_type == "decimal":
+        parts.append(f"""CHECK ("{name}" IS NULL OR ("{name}" GLOB '*[0-9]*' AND "{name}" NOT GLOB '*[^0-9.-]*'))""")
+    elif field_type == "currency":
+        parts.append(f'CHECK ("{name}" IS NULL OR length("{name}") = 3)')
+    elif field_type == "enum" and values:
+        allowed = ", ".join(f"'{x}'" for x in values)
+        parts.append(f'CHECK ("{name}" IS NULL OR "{name}" IN ({allowed}))')
+    return " ".join(parts)
+
+
+def create_schema_sql(schema: TargetSchema) -> list[str]:
+    statements = []
+    for entity_name in ("customer", "account", "transaction"):
+        entity = schema.entity(entity_name)
+        columns = [_column_sql(n, f.type, f.required, f.values, entity.key) for n, f in entity.fields.items()]
+        for column, parent in entity.references.items():
+            parent_entity = schema.entity(parent)
+            columns.append(f'FOREIGN KEY ("{column}") REFERENCES {TABLES[parent]}("{parent_entity.key}")')
+        statements.append(f"CREATE TABLE IF NOT EXISTS {TABLES[entity_name]} ({', '.join(columns[:len(entity.fields)])}, {META_COLUMNS}{''.join(', ' + c for c in columns[len(entity.fields):])})")
+    statements += [
+        """CREATE TABLE IF NOT EXISTS loads (
+            load_id TEXT PRIMARY KEY, thread_id TEXT, client TEXT, entity TEXT NOT NULL,
+            file_sha256 TEXT NOT NULL, script_sha256 TEXT NOT NULL, rows_in INTEGER NOT NULL,
+            rows_inserted INTEGER NOT NULL, rows_existing INTEGER NOT NULL, rows_updated INTEGER NOT NULL,
+            rows_rejected INTEGER NOT NULL, placeholders INTEGER NOT NULL, loaded_at TEXT NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS load_rows (
+            load_id TEXT NOT NULL REFERENCES loads(load_id), row_key TEXT NOT NULL, outcome TEXT NOT NULL,
+            PRIMARY KEY (load_id, row_key))""",
+        """CREATE TABLE IF NOT EXISTS rejected_rows (
+            load_id TEXT NOT NULL REFERENCES loads(load_id), source_line INTEGER, stage TEXT NOT NULL, reason TEXT NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, run_id TEXT, thread_id TEXT,
+            actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT)""",
+        """CREATE TABLE IF NOT EXISTS outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, thread_id TEXT, recipient TEXT NOT NULL,
+            subject TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending')""",
+    ]
+    return statements
+
+
+@contextmanager
+def connect(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    connection.execute("PRAGMA foreign_keys = ON")
+    connection.execute("PRAGMA journal_mode = WAL")
+    try:
+        for statement in create_schema_sql(load_schema()):
+            connection.execute(statement)
+        yield connection
+    finally:
+        connection.close()
+
+
+def audit(path: Path, action: str, actor: str, thread_id: str | None = None, run_id: str | None = None, detail: dict | None = None) -> None:
+    with connect(path) as connection:
+        connection.execute(
+            "INSERT INTO audit (at, run_id, thread_id, actor, action, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (_now(), run_id, thread_id, actor, action, json.dumps(detail or {}, ensure_ascii=False, default=str)),
+        )
+
+
+def notify(path: Path, thread_id: str | None, recipient: str, subject: str, body: str) -> None:
+    with connect(path) as connection:
+        connection.execute(
+            "INSERT INTO outbox (at, thread_id, recipient, subject, body) VALUES (?, ?, ?, ?, ?)",
+            (_now(), thread_id, recipient, subject, body),
+        )
+
+
+class LoadResult(BaseModel):
+    load_id: str
+    entity: str
+    rows_offered: int
+    rows_inserted: int
+    rows_existing: int
+    rows_updated: int
+    rows_conflicting: int
+    placeholders: int
+    conflicts: list[dict] = Field(default_factory=list)
+    keys: list[str] = Field(default_factory=list)
+
+
+def _row_sha(values: dict) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def load_rows(
+    path: Path,
+    entity: Entity,
+    valid: pd.DataFrame,
+    rejected: list[dict],
+    *,
+    thread_id: str | None,
+    client: str | None,
+    file_sha256: str,
+    script_sha256: str,
+    rows_in: int,
+) -> LoadResult:
+    """Load valid rows in one transaction; rows already present unchanged count as existing.
+
+    A row whose key exists with different values is not overwritten: it is rejected as a
+    conflict, unless the existing row is a placeholder, which it then replaces.
+    """
+    schema = load_schema()
+    table = TABLES[entity.name]
+    fields = list(entity.fields)
+    load_id = f"load-{uuid.uuid4().hex[:16]}"
+    inserted = existing = updated = placeholders = 0
+    conflicts: list[dict] = []
+    keys: list[str] = []
+    with connect(path) as connection:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute(
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?)",
+                (load_id, thread_id, client, entity.name, file_sha256, script_sha256, rows_in, _now()),
+            )
+            for column, parent in entity.references.items():
+                parent_entity = schema.entity(parent)
+                parent_table = TABLES[parent]
+                wanted = {str(x) for x in valid.get(column, pd.Series(dtype=object)).dropna()}
+                for ref in sorted(wanted):
+                    found = connection.execute(f'SELECT 1 FROM {parent_table} WHERE "{parent_entity.key}" = ?', (ref,)).fetchone()
+                    if not found:
+                        connection.execute(
+                            f'INSERT INTO {parent_table} ("{parent_entity.key}", client, load_id, row_sha256, placeholder) VALUES (?, ?, ?, ?, 1)',
+                            (ref, client, load_id, "placeholder"),
+                        )
+                        placeholders += 1
+            placeholders_sql = ", ".join("?" for _ in fields)
+            column_sql = ", ".join(f'"{f}"' for f in fields)
+            for _, row in valid.iterrows():
+                values = {f: (None if row.get(f) is None or (isinstance(row.get(f), float) and row.get(f) != row.get(f)) else str(row.get(f))) for f in fields}
+                key = values[entity.key]
+                digest = _row_sha(values)
+                line = int(row["_line"]) if "_line" in row else None
+                current = connection.execute(f'SELECT row_sha256, placeholder, load_id FROM {table} WHERE "{entity.key}" = ?', (key,)).fetchone()
+                if current is None:
+                    connection.execute(
+                        f"INSERT INTO {table} ({column_sql}, client, load_id, source_line, row_sha256, placeholder) VALUES ({placeholders_sql}, ?, ?, ?, ?, 0)",
+                        [values[f] for f in fields] + [client, load_id, line, digest],
+                    )
+                    outcome = "inserted"
+                    inserted += 1
+                elif current[0] == digest:
+                    outcome = "existing"
+                    existing += 1
+                elif current[1] == 1:
+                    assignments = ", ".join(f'"{f}" = ?' for f in fields)
+                    connection.execute(
+                        f'UPDATE {table} SET {assignments}, client = ?, load_id = ?, source_line = ?, row_sha256 = ?, placeholder = 0 WHERE "{entity.key}" = ?',
+                        [values[f] for f in fields] + [client, load_id, line, digest, key],
+                    )
+                    outcome = "updated"
+                    updated += 1
+                else:
+                    reason = f"{entity.key} {key!r} already exists with different values (loaded by {current[2]}); not overwritten"
+                    conflicts.append({"line": line, "reason": reason})
+                    connection.execute("INSERT INTO rejected_rows VALUES (?, ?, 'load', ?)", (load_id, line, reason))
+                    continue
+                try:
+                    connection.execute("INSERT INTO load_rows VALUES (?, ?, ?)", (load_id, key, outcome))
+                except sqlite3.IntegrityError:
+                    # The same key twice in one file with identical values: one row in the table.
+                    reason = f"{entity.key} {key!r} appears twice in the file"
+                    conflicts.append({"line": line, "reason": reason})
+                    connection.execute("INSERT INTO rejected_rows VALUES (?, ?, 'load', ?)", (load_id, line, reason))
+                    existing -= 1 if outcome == "existing" else 0
+                    continue
+                keys.append(key)
+            for item in rejected:
+                connection.execute("INSERT INTO rejected_rows VALUES (?, ?, ?, ?)", (load_id, item.get("line"), item.get("stage", "transform"), item["reason"]))
+            connection.execute(
+                "UPDATE loads SET rows_inserted = ?, rows_existing = ?, rows_updated = ?, rows_rejected = ?, placeholders = ? WHERE load_id = ?",
+                (inserted, existing, updated, len(rejected) + len(conflicts), placeholders, load_id),
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+    return LoadResult(
+        load_id=load_id, entity=entity.name, rows_offered=len(valid), rows_inserted=inserted,
+        rows_existing=existing, rows_updated=updated, rows_conflicting=len(conflicts),
+        placeholders=placeholders, conflicts=conflicts, keys=keys,
+    )
+
+
+class Reconciliation(BaseModel):
+    passed: bool
+    rows_in: int
+    rows_loaded: int
+    rows_rejected: int
+    checks: list[dict] = Field(default_factory=list)
+    totals_expected: dict[str, str] = Field(default_factory=dict)
+    totals_loaded: dict[str, str] = Field(default_factory=dict)
+    totals_rejected: dict[str, str] = Field(default_factory=dict)
+
+
+def _totals(rows: pd.DataFrame, amount: str, currency: str | None) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for _, row in rows.iterrows():
+        value = row.get(amount)
+        if value is None or (isinstance(value, float) and value != value) or value == "":
+            continue
+        ccy = row.get(currency) if currency else None
+        totals[str(ccy) if ccy else "(none)"] += Decimal(str(value))
+    return dict(totals)
+
+
+def reconcile(path: Path, entity: Entity, load: LoadResult, valid: pd.DataFrame, rows_in: int, rows_rejected_before_load: int, rejected_rows: pd.DataFrame | None = None) -> Reconciliation:
+    """Prove the load lost nothing, reading the database back rather than trusting the loader."""
+    schema = load_schema()
+    table = TABLES[entity.name]
+    amount = entity.amount_field or ("balance" if "balance" in entity.fields else None)
+    currency = "currency" if "currency" in entity.fields else None
+    checks: list[dict] = []
+    with connect(path) as connection:
+        loaded = connection.execute("SELECT COUNT(*) FROM load_rows WHERE load_id = ?", (load.load_id,)).fetchone()[0]
+        rejected_db = connection.execute("SELECT COUNT(*) FROM rejected_rows WHERE load_id = ?", (load.load_id,)).fetchone()[0]
+        key = entity.key
+        select_amount = f', "{amount}"' if amount else ""
+        select_currency = f', "{currency}"' if currency else ""
+        rows = connection.execute(
+            f'SELECT t."{key}"{select_amount}{select_currency} FROM {table} t JOIN load_rows l ON l.row_key = t."{key}" WHERE l.load_id = ?',
+            (load.load_id,),
+        ).fetchall()
+        missing_required = {}
+        for name in entity.required:
+            count = connection.execute(
+                f'SELECT COUNT(*) FROM {table} t JOIN load_rows l ON l.row_key = t."{key}" WHERE l.load_id = ? AND t."{name}" IS NULL',
+                (load.load_id,),
+            ).fetchone()[0]
+            if count:
+                missing_required[name] = count
+        orphans = {}
+        for column, parent in entity.references.items():
+            parent_key = schema.entity(parent).key
+            count = connection.execute(
+                f'SELECT COUNT(*) FROM {table} t LEFT JOIN {TABLES[parent]} p ON p."{parent_key}" = t."{column}" '
+                f'WHERE t."{column}" IS NOT NULL AND p."{parent_key}" IS NULL',
+            ).fetchone()[0]
+            if count:
+                orphans[column] = count
+
+    checks.append({
+        "check": "row count",
+        "passed": rows_in == loaded + rejected_db,
+        "detail": f"{rows_in} source rows = {loaded} loaded + {rejected_db} rejected",
+    })
+    checks.append({
+        "check": "rejected before load recorded",
+        "passed": rejected_db == rows_rejected_before_load + load.rows_conflicting,
+        "detail": f"{rejected_db} rejected rows stored, {rows_rejected_before_load} from reading and validation + {load.rows_conflicting} conflicts",
+    })
+    expected_totals: dict[str, Decimal] = {}
+    loaded_totals: dict[str, Decimal] = {}
+    rejected_totals: dict[str, Decimal] = {}
+    if amount:
+        conflict_lines = {c["line"] for c in load.conflicts}
+        offered = valid[~valid["_line"].isin(conflict_lines)] if "_line" in valid.columns else valid
+        expected_totals = _totals(offered, amount, currency)
+        frame = pd.DataFrame(rows, columns=[key, amount] + ([currency] if currency else []))
+        loaded_totals = _totals(frame, amount, currency)
+        if rejected_rows is not None and len(rejected_rows):
+            rejected_totals = _totals(rejected_rows, amount, currency)
+        checks.append({
+            "check": f"control totals of {amount} per currency",
+            "passed": expected_totals == loaded_totals,
+            "detail": "; ".join(f"{c}: converted {expected_totals.get(c, 0)} / in database {loaded_totals.get(c, 0)}" for c in sorted(set(expected_totals) | set(loaded_totals))) or "no amounts",
+        })
+    checks.append({"check": "required fields present", "passed": not missing_required, "detail": json.dumps(missing_required) if missing_required else "all present"})
+    checks.append({"check": "no orphan references", "passed": not orphans, "detail": json.dumps(orphans) if orphans else "none"})
+    return Reconciliation(
+        passed=all(c["passed"] for c in checks),
+        rows_in=rows_in,
+        rows_loaded=loaded,
+        rows_rejected=rejected_db,
+        checks=checks,
+        totals_expected={k: str(v) for k, v in expected_totals.items()},
+        totals_loaded={k: str(v) for k, v in loaded_totals.items()},
+        totals_rejected={k: str(v) for k, v in rejected_totals.items()},
+    )

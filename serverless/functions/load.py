@@ -1,0 +1,31 @@
+"""Load valid rows into the core banking database in one transaction."""
+
+from __future__ import annotations
+
+from onboard import database
+from onboard.schema import load_schema
+from serverless import runtime
+
+
+def handler(event: dict, context=None) -> dict:
+    """Event: {run_id, thread_id, client, entity, valid_key, rejected_key, bad_rows, file_sha256, script_sha256, rows_in}."""
+    entity = load_schema().entity(event["entity"])
+    valid = runtime.read_frame(event["valid_key"])
+    rejected_frame = runtime.read_frame(event["rejected_key"])
+    rejected = [{"line": item.get("line"), "reason": item["reason"], "stage": "read"} for item in event.get("bad_rows", [])]
+    rejected += [{"line": int(r["_line"]) if r.get("_line") is not None else None, "reason": r["reason"], "stage": "transform"} for _, r in rejected_frame.iterrows()]
+    result = database.load_rows(
+        runtime.settings().database_path,
+        entity,
+        valid,
+        rejected,
+        thread_id=event.get("thread_id"),
+        client=event.get("client"),
+        file_sha256=event["file_sha256"],
+        script_sha256=event["script_sha256"],
+        rows_in=int(event["rows_in"]),
+    )
+    payload = result.model_dump(mode="json")
+    payload.pop("keys")
+    payload["rows_rejected_before_load"] = len(rejected)
+    return payload

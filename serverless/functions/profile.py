@@ -1,0 +1,14 @@
+"""Profile every column of a run's table."""
+
+from __future__ import annotations
+
+from serverless import runtime
+from serverless.profiling import profile_table
+
+
+def handler(event: dict, context=None) -> dict:
+    """Event: {run_id, table_key}. Returns {profile_key, profiles}."""
+    frame, _ = runtime.split_table(runtime.read_frame(event["table_key"]))
+    profiles = [p.model_dump(mode="json") for p in profile_table(frame)]
+    key = runtime.write_json(f"runs/{event['run_id']}/profile.json", profiles)
+    return {"profile_key": key, "profiles": profiles}
