@@ -129,8 +129,6 @@ def build_spec(
         used.update(result.amount_pair)
 
     for target, candidate in result.assigned.items():
-        if target in defaults:
-            continue
         profile = by_name[candidate.column]
         chosen = _transform_for(entity, target, profile, frame_values[candidate.column])
         if chosen is None:
@@ -153,7 +151,8 @@ def build_spec(
 
     mapped = {m.target for m in mappings}
     for target, value in defaults.items():
-        if target in entity.fields:
+        # A default fills a field the file lacks; a column in the file wins over it.
+        if target in entity.fields and target not in mapped:
             mappings.append(FieldMapping(target=target, transform="constant", params={"value": value}, confidence=1.0, rationale="set by the operator for the whole file"))
             mapped.add(target)
     for target, kind in (("account_id", "account"), ("currency", "currency")):

@@ -75,7 +75,7 @@ def name_score(header: str, terms: list[str]) -> tuple[float, str]:
             score = 0.5 + 0.35 * len(t_compact) / len(h_compact)
         else:
             ratio = difflib.SequenceMatcher(None, h_compact, t_compact).ratio()
-            score = 0.8 * ratio if ratio >= 0.85 else 0.0
+            score = 0.8 * ratio if ratio >= 0.9 else 0.0
         if score > best:
             best, best_term = score, raw_term
     return best, best_term

@@ -43,37 +43,45 @@ def parse_date_value(value: str, fmt: str) -> dt.date:
     return dt.datetime.strptime(date_part(value, fmt), fmt).date()
 
 
-def infer_date_format(values: list[str]) -> tuple[str | None, float, str]:
-    """Pick one strptime format that parses every non-empty value of a column.
+def _parses(value: str, fmt: str) -> bool:
+    try:
+        parsed = parse_date_value(value, fmt)
+    except ValueError:
+        return False
+    return fmt == "%y%m%d" or 1900 <= parsed.year <= 2100
+
+
+def infer_date_format(values: list[str], min_share: float = 0.8) -> tuple[str | None, float, str]:
+    """Pick one strptime format for a whole column of dates.
 
     Returns (format, confidence, rationale). Day/month order is decided by the whole column:
-    a first component above 12 anywhere proves day-first, a second above 12 proves month-first.
+    a first component above 12 anywhere proves day-first, a second above 12 proves
+    month-first. A format must parse at least `min_share` of the values; the values it does
+    not parse are left to fail as rows, so one bad date does not hide a date column.
     """
     sample = [v.strip() for v in values if v and v.strip()]
     if not sample:
         return None, 0.0, "no values"
-    fitting = []
-    for fmt in DATE_FORMATS:
-        try:
-            parsed = [parse_date_value(v, fmt) for v in sample]
-        except ValueError:
-            continue
-        if all(1900 <= d.year <= 2100 for d in parsed) or fmt == "%y%m%d":
-            fitting.append(fmt)
-    if not fitting:
+    counts = {fmt: sum(_parses(v, fmt) for v in sample) for fmt in DATE_FORMATS}
+    best = max(counts.values())
+    if best < max(1, min_share * len(sample)):
         return None, 0.0, "values are not dates in a known format"
+    fitting = [fmt for fmt in DATE_FORMATS if counts[fmt] == best]
+    failing = len(sample) - best
+    shortfall = f"; {failing} of {len(sample)} values do not parse and their rows will be rejected" if failing else ""
+    scale = best / len(sample)
     if len(fitting) == 1:
-        return fitting[0], 0.97, f"every value parses as {fitting[0]}"
+        return fitting[0], round(0.97 * scale, 3), f"values parse as {fitting[0]}{shortfall}"
     day_first = [f for f in fitting if f in DAY_FIRST]
     month_first = [f for f in fitting if f in MONTH_FIRST]
     others = [f for f in fitting if f not in DAY_FIRST and f not in MONTH_FIRST]
     if others:
-        return others[0], 0.9, f"every value parses as {others[0]}"
+        return others[0], round(0.9 * scale, 3), f"values parse as {others[0]}{shortfall}"
     if day_first and month_first:
-        # Both orders fit every value: no day above 12 appears in the column.
-        return day_first[0], 0.6, f"day/month order is ambiguous (no component above 12); assumed day-first {day_first[0]}"
+        # Both orders fit: no component above 12 appears anywhere in the column.
+        return day_first[0], round(0.6 * scale, 3), f"day/month order is ambiguous (no component above 12); assumed day-first {day_first[0]}{shortfall}"
     chosen = (day_first or month_first)[0]
-    return chosen, 0.9, f"every value parses as {chosen}"
+    return chosen, round(0.9 * scale, 3), f"values parse as {chosen}{shortfall}"
 
 
 def _clean_number(value: str) -> tuple[str, bool]:

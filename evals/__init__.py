@@ -1,0 +1,1 @@
+"""Mapping-accuracy evals: sample client formats with their correct mappings."""

@@ -1,0 +1,38 @@
+"""Shared fixtures: a private ONBOARD_HOME per test and the path to the real sample files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+REALDATA = PROJECT.parent / "shared" / "realdata"
+SAMPLES = PROJECT / "samples"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "home"
+    monkeypatch.setenv("ONBOARD_HOME", str(folder))
+    monkeypatch.delenv("ONBOARD_DATABASE", raising=False)
+    return folder
+
+
+def realdata(relative: str) -> Path:
+    path = REALDATA / relative
+    if not path.exists():
+        pytest.skip(f"real sample {relative} not found: the shared realdata folder is absent next to the project")
+    return path
+
+
+def onboard_cli(args: list[str], home: Path, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the `onboard` command in a separate process, as a user would."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARD_")}
+    env["ONBOARD_HOME"] = str(home)
+    executable = shutil.which("onboard", path=str(Path(sys.executable).parent)) or "onboard"
+    return subprocess.run([executable, *args], cwd=cwd or home.parent, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)

@@ -1,0 +1,110 @@
+"""End-to-end runs through the CLI in separate processes: run, wait, approve, load, reuse."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+
+from conftest import SAMPLES, onboard_cli
+
+SAMPLE = SAMPLES / "northwind_2026-11.csv"
+SAMPLE_NEXT_MONTH = SAMPLES / "northwind_2026-12.csv"
+
+
+def _json(completed) -> dict:
+    assert completed.stdout.strip(), f"no output; stderr: {completed.stderr}"
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _rows(home, sql: str, *params):
+    with sqlite3.connect(home / "core_banking.sqlite") as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def test_run_waits_then_approval_loads(home):
+    started = onboard_cli(["run", str(SAMPLE), "--json"], home)
+    assert started.returncode == 10, started.stderr
+    waiting = _json(started)
+    assert waiting["status"] == "waiting_for_approval"
+
+    approved = onboard_cli(["approve", waiting["thread_id"], "--by", "Dana Reviewer", "--json"], home)
+    assert approved.returncode == 0, approved.stderr
+    done = _json(approved)
+    assert done["status"] == "loaded"
+    assert done["reconciled"] is True
+    assert done["rows_in"] == 12
+    assert done["rows_loaded"] + done["rows_rejected"] == 12
+    # 31/11/2026 does not exist: that row is rejected with its reason, not dropped.
+    assert done["rows_rejected"] == 1
+    reasons = _rows(home, "SELECT source_line, reason FROM rejected_rows")
+    assert reasons[0][0] == 15
+    assert "booking_date" in reasons[0][1]
+
+    fee = _rows(home, "SELECT booking_date, value_date, amount, currency, account_id FROM transactions WHERE transaction_id = 'NW-26-000102'")
+    assert fee == [("2026-11-03", "2026-11-04", "-312.45", "GBP", "GB33BUKB20201555555555")]
+    credit = _rows(home, "SELECT amount FROM transactions WHERE transaction_id = 'NW-26-000101'")
+    assert credit == [("1250.00",)]
+    total = sum(Decimal(a) for (a,) in _rows(home, "SELECT amount FROM transactions"))
+    # Credits 7604.20 minus debits 10570.05; the rejected 499.00 debit is not loaded.
+    assert total == Decimal("-2965.85")
+
+    approvals = _rows(home, "SELECT actor FROM audit WHERE action = 'approved'")
+    assert approvals == [("Dana Reviewer",)]
+    assert _rows(home, "SELECT COUNT(*) FROM outbox")[0][0] >= 1
+
+
+def test_status_of_waiting_run(home):
+    waiting = _json(onboard_cli(["run", str(SAMPLE), "--json"], home))
+    status = onboard_cli(["status", waiting["thread_id"], "--json"], home)
+    assert status.returncode == 10
+    assert _json(status)["status"] == "waiting_for_approval"
+    packet = _json(onboard_cli(["status", waiting["thread_id"], "--json", "--packet"], home))
+    assert packet["entity"] == "transaction"
+    assert "def transform" in packet["script"]
+    assert len(packet["script_sha256"]) == 64
+
+
+def test_second_file_reuses_approved_format(home):
+    first = _json(onboard_cli(["run", str(SAMPLE), "--json", "--client", "Northwind"], home))
+    onboard_cli(["approve", first["thread_id"], "--by", "Dana Reviewer"], home)
+
+    second = onboard_cli(["run", str(SAMPLE_NEXT_MONTH), "--json", "--client", "Northwind"], home)
+    assert second.returncode == 0, second.stderr
+    result = _json(second)
+    assert result["status"] == "loaded"
+    assert result["reused_format"].startswith("fmt-")
+    assert result["rows_loaded"] == 4
+    assert _rows(home, "SELECT COUNT(*) FROM audit WHERE action = 'reused'")[0][0] == 1
+    listed = json.loads(onboard_cli(["formats", "list", "--json"], home).stdout)
+    assert len(listed) == 1
+    assert listed[0]["hash_ok"] is True
+
+
+def test_same_file_twice_loads_nothing_new(home):
+    first = _json(onboard_cli(["run", str(SAMPLE), "--json"], home))
+    onboard_cli(["approve", first["thread_id"], "--by", "Dana Reviewer"], home)
+    before = _rows(home, "SELECT COUNT(*) FROM transactions")[0][0]
+
+    again = _json(onboard_cli(["run", str(SAMPLE), "--json"], home))
+    assert again["status"] == "loaded"
+    assert again["rows_new"] == 0
+    assert again["reconciled"] is True
+    assert _rows(home, "SELECT COUNT(*) FROM transactions")[0][0] == before
+
+
+def test_reject_comment_changes_mapping(home):
+    first = _json(onboard_cli(["run", str(SAMPLE), "--json"], home))
+    rejected = onboard_cli(["reject", first["thread_id"], "--comment", "booking_date = Value Date", "--by", "Dana Reviewer", "--json"], home)
+    assert rejected.returncode == 10, rejected.stderr
+    packet = _json(onboard_cli(["status", first["thread_id"], "--json", "--packet"], home))
+    booking = next(m for m in packet["mappings"] if m["target"] == "booking_date")
+    assert booking["sources"] == ["Value Date"]
+    assert _rows(home, "SELECT COUNT(*) FROM audit WHERE action = 'rejected'")[0][0] == 1
+
+
+def test_approve_unknown_thread_fails_cleanly(home):
+    completed = onboard_cli(["approve", "run-doesnotexist", "--by", "Dana"], home)
+    assert completed.returncode == 3
+    assert "run-doesnotexist" in completed.stderr
+    assert "Traceback" not in completed.stderr
