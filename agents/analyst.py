@@ -260,3 +260,17 @@ def parse_hints(comment: str, columns: list[str]) -> tuple[dict[str, list[str]],
         else:
             ignored.append(line.strip())
     return overrides, ignored
+
+
+def ranked_candidates(result: MatchResult, spec: MappingSpec) -> dict[str, list[dict]]:
+    """Ranked candidate column sets per target field, best first, for review and evals.
+
+    Multi-column answers (a debit/credit pair, an amount with its sign indicator) are ranked
+    as one candidate ahead of the single columns, because that is how they are proposed.
+    """
+    ranked = {target: [{"columns": [c.column], "score": c.score} for c in candidates] for target, candidates in result.ranked.items()}
+    for mapping in spec.mappings:
+        if len(mapping.sources) > 1:
+            entry = {"columns": list(mapping.sources), "score": round(mapping.confidence, 3)}
+            ranked[mapping.target] = [entry] + [c for c in ranked.get(mapping.target, []) if c["columns"] != entry["columns"]]
+    return ranked

@@ -84,11 +84,12 @@ def analyse(state: dict) -> dict:
         update["library"] = {"candidates": [{k: c[k] for k in ("format_id", "version", "similarity", "structural_problems", "hash_ok")} for c in found["candidates"]]}
 
     exclude = {(a, b) for a, b in state.get("exclusions", [])}
-    spec, _ = analyst.propose(
+    spec, matched = analyst.propose(
         [ColumnProfile.model_validate(p) for p in profiles], frame_values, source,
         entity=requested, defaults=state.get("defaults") or {}, exclude=exclude, overrides=state.get("overrides") or {},
     )
     update["spec"] = spec.model_dump(mode="json")
+    update["candidates"] = analyst.ranked_candidates(matched, spec)
     update["reuse"] = None
     _audit(state, "proposed", entity=spec.entity, spec_sha256=spec.sha256(), round=state["round"])
     return {**update, "trace": trace + _trace("analyst", proposed=spec.entity, mappings=len(spec.mappings))}

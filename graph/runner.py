@@ -63,6 +63,8 @@ def summarise(graph, thread_id: str) -> dict[str, Any]:
         })
     if values.get("format_entry"):
         summary["remembered_format"] = f"{values['format_entry']['format_id']} v{values['format_entry']['version']}"
+    if values.get("run_id"):
+        summary["run_id"] = values["run_id"]
     if values.get("approval"):
         summary["approval"] = values["approval"]
     if interrupts:
@@ -109,3 +111,9 @@ def resume(thread_id: str) -> dict:
 def status(thread_id: str) -> dict:
     with open_graph() as graph:
         return summarise(graph, thread_id)
+
+
+def values(thread_id: str) -> dict:
+    """The run's full state, for the eval harness and debugging."""
+    with open_graph() as graph:
+        return dict(graph.get_state(_config(thread_id)).values or {})

@@ -27,6 +27,7 @@ class RunState(RunInput, total=False):
     reuse: dict[str, Any] | None
     reused_format: str | None
     spec: dict[str, Any]
+    candidates: dict[str, list[dict[str, Any]]]
     compiled: dict[str, Any]
     review: dict[str, Any]
     round: int

@@ -295,6 +295,48 @@ def map_file(
     })
 
 
+@app.command("eval")
+def eval_cases(
+    cases: list[Path] = typer.Option([], "--cases", help="folder of cases (repeatable); default: the project's evals/cases"),
+    as_json: bool = typer.Option(False, "--json", help="print the whole report as JSON"),
+    report: Optional[Path] = typer.Option(None, "--report", help="write a self-contained HTML report to this file"),
+    output: Optional[Path] = typer.Option(None, "--output", help="also write the JSON report to this file"),
+) -> None:
+    """Score mapping accuracy on eval cases, each run through the real graph."""
+    import evals
+    from evals.cases import CaseError
+    from evals.harness import run_suite, write_html, write_json
+
+    roots = cases or [Path(evals.__file__).parent / "cases"]
+    for root in roots:
+        if not root.exists():
+            _fail(f"{root}: cases folder not found", EXIT_BAD_INPUT)
+
+    def progress(result: dict) -> None:
+        if not as_json:
+            cells = result.get("cell_accuracy")
+            cells_text = f"{cells:.3f}" if isinstance(cells, float) else "n/a"
+            console.print(f"{result['name']:<40} F1 {result['f1']:.2f}  cells {cells_text}  {result['status']}", highlight=False)
+
+    try:
+        result = run_suite(roots, progress)
+    except CaseError as error:
+        _fail(str(error), EXIT_BAD_INPUT)
+    if output:
+        write_json(result, output)
+    if report:
+        write_html(result, report)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    table = Table(title="overall")
+    table.add_column("metric")
+    table.add_column("value")
+    for key, value in result["overall"].items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
 @formats_app.command("list")
 def formats_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List approved formats."""
