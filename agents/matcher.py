@@ -40,6 +40,7 @@ def lexicon() -> dict:
 def normalise(text: str) -> str:
     """Lower-case words without accents or punctuation, with abbreviations expanded."""
     text = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(text))
+    text = re.sub(r"([A-Za-z])(\d)", r"\1 \2", text)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("ß", "ss").lower()
@@ -124,8 +125,12 @@ def type_factor(target_type: str, target_name: str, profile: ColumnProfile) -> f
     return {"text": 1.0, "integer": 0.5, "iban": 0.6, "bic": 0.5, "currency": 0.3, "decimal": 0.2, "date": 0.1}.get(kind, 0.5)
 
 
-def value_evidence(entity: str, target_name: str, target_type: str, profile: ColumnProfile) -> float:
-    """A score from values alone, for headers the lexicon does not know."""
+def value_evidence(entity: str, target_name: str, target_type: str, profile: ColumnProfile, date_rank: int | None = None) -> float:
+    """A score from values alone, for headers the lexicon does not know.
+
+    `date_rank` is the column's position among the file's date columns: exports put the
+    booking date before the value date, so the first date column leans to booking_date.
+    """
     kind = profile.inferred_type
     if target_type == "iban" and kind == "iban":
         return 0.55
@@ -135,22 +140,28 @@ def value_evidence(entity: str, target_name: str, target_type: str, profile: Col
         return 0.7
     if target_type == "bic" and kind == "bic":
         return 0.5
-    if kind == "date" and target_name in ("booking_date", "opened_on", "date_of_birth"):
-        return 0.42 if target_name != "date_of_birth" else 0.3
+    if target_type == "country" and kind == "text" and profile.country_share >= 0.9:
+        return 0.6
+    if kind == "date" and target_name in ("booking_date", "opened_on"):
+        return 0.42 - 0.01 * min(date_rank or 0, 5)
+    if kind == "date" and target_name == "date_of_birth":
+        return 0.3
     if kind == "date" and target_name == "value_date":
-        return 0.38
+        return 0.41 if date_rank == 1 else 0.38
     if target_name == "amount" and kind == "decimal":
         return 0.45 if profile.has_negative else 0.41
     if target_name == "balance" and kind == "decimal":
         return 0.41
     if target_name == "balance_after" and kind == "decimal":
         return 0.39
-    if target_name == "description" and kind == "text" and profile.max_length >= 20:
-        return 0.41
-    if target_name == "counterparty_account" and kind == "iban":
+    if target_name == "description" and kind == "text" and profile.max_length >= 20 and profile.digit_share < 0.5:
+        # The longest free text in a file is most often the payment details.
+        return 0.41 + min(0.05, profile.max_length / 4000)
+    if target_name == "account_id" and entity == "transaction" and profile.distinct_count == 1 and profile.max_length >= 5 and (kind in ("iban", "integer") or profile.digit_share >= 0.5):
+        # One account number on every row is the statement's own account.
+        return 0.5
+    if target_name == "counterparty_account" and kind == "iban" and profile.distinct_count > 1:
         return 0.42
-    if target_name == "account_id" and entity == "transaction" and kind in ("iban", "integer") and profile.distinct_count == 1:
-        return 0.41
     return 0.0
 
 
@@ -238,6 +249,7 @@ def match(entity: Entity, profiles: list[ColumnProfile], frame_values: dict[str,
 
     targets = [name for name in entity.fields if not (name == entity.amount_field and result.amount_pair)]
     columns = [p for p in profiles if p.name not in reserved]
+    date_ranks = {p.name: rank for rank, p in enumerate(p for p in profiles if p.inferred_type == "date")}
     scores = np.zeros((len(targets), len(columns)))
     evidence: dict[tuple[int, int], str] = {}
     for i, target in enumerate(targets):
@@ -249,7 +261,7 @@ def match(entity: Entity, profiles: list[ColumnProfile], frame_values: dict[str,
             n_score, term = name_score(profile.name, terms.get(target, [target.replace("_", " ")]))
             factor = type_factor(spec.type, target, profile)
             by_name = n_score * factor
-            by_value = value_evidence(entity.name, target, spec.type, profile) * (1.0 if factor > 0 else 0.0)
+            by_value = value_evidence(entity.name, target, spec.type, profile, date_ranks.get(profile.name)) * (1.0 if factor > 0 else 0.0)
             score = max(by_name, by_value)
             if score <= 0:
                 continue

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -62,8 +63,14 @@ def read_table(path: Path, display_name: str | None = None) -> ParsedTable:
 
     text, encoding = decode_text(raw, name)
     stripped = text.lstrip()
-    if suffix == ".json" or stripped[:1] in ("[", "{"):
+    if suffix == ".json":
         return _read_json(text, name, encoding)
+    if stripped[:1] in ("[", "{"):
+        # Text that starts like JSON is JSON only if it parses; "[Datum];[Betrag]" is a header.
+        try:
+            return _read_json(text, name, encoding)
+        except InputFileError:
+            pass
     return _read_delimited(text, name, encoding)
 
 
@@ -115,10 +122,18 @@ def _guess_single_byte(raw: bytes) -> str:
         return "latin-1"
 
 
-def _split_lines(text: str, delimiter: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+def _split_lines(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """Parse delimited text; returns the records and the physical line each one starts on."""
     csv.field_size_limit(MAX_CELL_CHARS * 10)
-    return [row for row in reader]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    rows, starts = [], []
+    next_start = 1
+    for row in reader:
+        rows.append(row)
+        starts.append(next_start)
+        # A quoted cell with line breaks makes one record span several physical lines.
+        next_start = reader.line_num + 1
+    return rows, starts
 
 
 def _choose_delimiter(text: str) -> str:
@@ -149,12 +164,18 @@ def _find_header(rows: list[list[str]]) -> tuple[int | None, int]:
     if not nonempty:
         return None, 0
     # The data width is the most common width among the last scanned non-empty rows.
-    tail = [widths[i] for i in nonempty if i < len(widths)][-SCAN_LINES:]
-    data_width = Counter(tail).most_common(1)[0][0]
+    tail_rows = [i for i in nonempty if i < len(widths)][-SCAN_LINES:]
+    data_width = Counter(widths[i] for i in tail_rows).most_common(1)[0][0]
+    # A header names (nearly) every column the data rows fill; a key;value preamble line
+    # fills two cells and must not pass for the header of a three-column table.
+    filled_counts = sorted(sum(1 for c in rows[i] if c.strip()) for i in tail_rows if widths[i] == data_width)
+    # The upper quartile: title rows padded to the sheet width must not drag it down.
+    data_filled = filled_counts[(3 * len(filled_counts)) // 4] if filled_counts else data_width
+    needed = max(1, math.ceil(0.8 * min(data_width, max(data_filled, 1))))
     for index in nonempty:
         row = rows[index]
         filled = [c for c in row if c.strip()]
-        if len(row) < data_width - 1 or len(filled) < max(1, (data_width + 1) // 2):
+        if len(row) < data_width - 1 or len(filled) < needed:
             continue
         value_share = sum(_looks_like_value(c) for c in filled) / len(filled)
         if value_share >= 0.34:
@@ -165,12 +186,14 @@ def _find_header(rows: list[list[str]]) -> tuple[int | None, int]:
 
 def _unique_names(header: list[str]) -> list[str]:
     names: list[str] = []
-    seen: Counter[str] = Counter()
+    taken: set[str] = set()
     for position, raw_name in enumerate(header, start=1):
-        name = raw_name.strip().strip("\ufeff") or f"column_{position}"
-        seen[name] += 1
-        if seen[name] > 1:
-            name = f"{name}_{seen[name]}"
+        base = raw_name.strip().strip("\ufeff") or f"column_{position}"
+        name, suffix = base, 1
+        while name in taken:
+            suffix += 1
+            name = f"{base}_{suffix}"
+        taken.add(name)
         names.append(name)
     return names
 
@@ -184,12 +207,14 @@ def _preamble(rows: list[list[str]]) -> dict[str, str]:
     return pairs
 
 
-def _table_from_rows(rows: list[list[str]], name: str, source: SourceFormat, line_offset: int) -> ParsedTable:
+def _table_from_rows(rows: list[list[str]], name: str, source: SourceFormat, line_offset: int = 1, starts: list[int] | None = None) -> ParsedTable:
+    """Build the table from parsed rows; `starts` gives each row's physical line (default: index + line_offset)."""
+    starts = starts or [i + line_offset for i in range(len(rows))]
     header_index, first_data = _find_header(rows)
     if header_index is None and first_data > 0:
         raise InputFileError(
             name,
-            f"no header row found: line {first_data + line_offset} looks like data but lines above it do not match its layout",
+            f"no header row found: line {starts[first_data]} looks like data but lines above it do not match its layout",
             "Remove the lines above the table or add a header row",
         )
     if header_index is not None:
@@ -208,7 +233,7 @@ def _table_from_rows(rows: list[list[str]], name: str, source: SourceFormat, lin
     width = len(columns)
     for index in range(first_data, len(rows)):
         row = rows[index]
-        line = index + line_offset
+        line = starts[index]
         if not any(c.strip() for c in row):
             continue
         if len(row) > width:
@@ -238,9 +263,9 @@ def _table_from_rows(rows: list[list[str]], name: str, source: SourceFormat, lin
 
 def _read_delimited(text: str, name: str, encoding: str) -> ParsedTable:
     delimiter = _choose_delimiter(text)
-    rows = _split_lines(text, delimiter)
+    rows, starts = _split_lines(text, delimiter)
     source = SourceFormat(kind="csv", encoding=encoding, delimiter=delimiter)
-    return _table_from_rows(rows, name, source, line_offset=1)
+    return _table_from_rows(rows, name, source, starts=starts)
 
 
 def _cell_text(value) -> str:

@@ -95,8 +95,12 @@ class MappingSpec(BaseModel):
         return None
 
     def canonical_json(self) -> str:
-        """Serialise without the free-text explanations, sorted, so equal specs hash equal."""
-        data = self.model_dump(mode="json")
+        """Serialise what decides the conversion, sorted, so equal specs hash equal.
+
+        Rationales, confidences and the reasons for unmapped items explain a proposal but
+        change no output row, so they are left out of the hash.
+        """
+        data = self.model_dump(mode="json", exclude={"entity_rationale": True, "unmapped": True, "mappings": {"__all__": {"rationale", "confidence"}}})
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def sha256(self) -> str:

@@ -15,6 +15,15 @@ FORBIDDEN_NAMES = {
 }
 
 
+# Library functions that read or write files or start processes (pandas, numpy, os).
+IO_NAMES = {
+    "read_csv", "read_parquet", "to_csv", "to_parquet", "read_pickle", "to_pickle", "read_excel", "read_json",
+    "to_json", "read_sql", "to_sql", "read_html", "read_xml", "read_fwf", "read_table", "read_feather", "read_hdf",
+    "read_clipboard", "to_clipboard", "to_excel", "to_hdf", "to_feather", "to_markdown", "to_latex", "to_html", "to_xml",
+    "load", "save", "savez", "loadtxt", "savetxt", "genfromtxt", "fromfile", "tofile", "memmap", "system", "popen",
+}
+
+
 class PolicyViolation(ValueError):
     pass
 
@@ -36,6 +45,9 @@ def check_script(source: str) -> list[str]:
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
             for alias in node.names:
+                if alias.name in IO_NAMES or alias.name == "*":
+                    problems.append(f"line {line}: import of {alias.name!r} from {module!r} is not allowed")
+                    continue
                 if module in ALLOWED_MODULES or (module, alias.name) in ALLOWED_FROM:
                     continue
                 problems.append(f"line {line}: import from {module!r} is not allowed")
@@ -43,7 +55,9 @@ def check_script(source: str) -> list[str]:
             problems.append(f"line {line}: use of {node.id!r} is not allowed")
         elif isinstance(node, ast.Attribute) and node.attr.startswith("__") and node.attr.endswith("__"):
             problems.append(f"line {line}: access to dunder attribute {node.attr!r} is not allowed")
-        elif isinstance(node, ast.Attribute) and node.attr in {"read_csv", "read_parquet", "to_csv", "to_parquet", "read_pickle", "to_pickle", "read_excel", "read_json", "to_json", "read_sql", "to_sql", "system", "popen"}:
+        elif isinstance(node, ast.Name) and node.id in IO_NAMES:
+            problems.append(f"line {line}: file or process access through {node.id!r} is not allowed")
+        elif isinstance(node, ast.Attribute) and node.attr in IO_NAMES:
             problems.append(f"line {line}: file or process access through {node.attr!r} is not allowed")
         elif isinstance(node, ast.FunctionDef) and node.name == "transform":
             has_entry = True

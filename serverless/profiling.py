@@ -33,6 +33,20 @@ class ColumnProfile(BaseModel):
     all_integer: bool = False
     top_values: list[str] = Field(default_factory=list, description="distinct values of low-cardinality code columns")
     max_length: int = 0
+    digit_share: float = Field(0.0, description="share of digits among the non-space characters of the values")
+    country_share: float = Field(0.0, description="share of distinct values that are country names or ISO codes")
+
+
+def _is_country(value: str) -> bool:
+    import pycountry
+
+    if len(value) < 2 or len(value) > 60:
+        return False
+    try:
+        pycountry.countries.lookup(value)
+    except LookupError:
+        return False
+    return True
 
 
 def _non_empty(series: pd.Series) -> list[str]:
@@ -57,6 +71,8 @@ def profile_column(name: str, position: int, series: pd.Series, hint_decimal: st
     )
     if not present:
         return profile
+    characters = "".join(x.replace(" ", "") for x in present[:500])
+    profile.digit_share = round(sum(ch.isdigit() for ch in characters) / max(len(characters), 1), 3)
 
     date_format, date_confidence, date_rationale = v.infer_date_format(present)
     number = v.infer_number_format(present, hint_decimal)
@@ -83,6 +99,8 @@ def profile_column(name: str, position: int, series: pd.Series, hint_decimal: st
         profile.inferred_type = "bic"
     else:
         profile.inferred_type = "text"
+    if profile.inferred_type == "text" and len(distinct) <= 500:
+        profile.country_share = round(sum(_is_country(x) for x in distinct) / len(distinct), 3)
     if len(distinct) <= max(INDICATOR_MAX_DISTINCT * 3, 12) and profile.inferred_type == "text":
         profile.top_values = [x for x, _ in Counter(present).most_common(12)]
     elif len(distinct) <= INDICATOR_MAX_DISTINCT:

@@ -15,6 +15,10 @@ from onboard import values as v
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 
 
+def missing_sample(folder: str) -> str:
+    return f"real sample folder not found: {REALDATA / folder}"
+
+
 def column(*cells) -> pd.Series:
     return pd.Series(list(cells), dtype=object)
 
@@ -118,7 +122,7 @@ def test_parse_date_rejects_row():
     assert "not a date in format %d.%m.%Y" in errors.reasons[1][0]
 
 
-@pytest.mark.skipif(not (REALDATA / "csv_at_raiffeisen").is_dir(), reason="real sample csv_at_raiffeisen is not in ../shared/realdata")
+@pytest.mark.skipif(not (REALDATA / "csv_at_raiffeisen").is_dir(), reason=missing_sample("csv_at_raiffeisen"))
 def test_date_raiffeisen_timestamps():
     from onboard.reader import read_table
 
@@ -362,7 +366,7 @@ def test_birth_number_invalid(number, reason):
     assert errors.reasons[0][0].startswith(f"date_of_birth: {number!r}")
 
 
-@pytest.mark.skipif(not (REALDATA / "berka_pkdd99").is_dir(), reason="real sample berka_pkdd99 is not in ../shared/realdata")
+@pytest.mark.skipif(not (REALDATA / "berka_pkdd99").is_dir(), reason=missing_sample("berka_pkdd99"))
 def test_birth_number_berka_clients():
     from onboard.reader import read_table
 
