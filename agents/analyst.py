@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from agents.matcher import MatchResult, match, normalise
+from agents.matcher import MatchResult, _is_birth_number, match, normalise
 from onboard import values as v
 from onboard.schema import Entity, load_schema
 from onboard.spec import FieldMapping, MappingSpec, SourceFormat, UnmappedItem
@@ -46,6 +46,9 @@ def _transform_for(entity: Entity, target: str, profile: ColumnProfile, values: 
     """Pick the transform for one column mapped to one field: (name, params, confidence, why)."""
     field = entity.fields[target]
     if field.type == "date":
+        if _is_birth_number(profile) and profile.date_share < 0.98:
+            # YYMMDD that fails as a date on some rows: women's months carry +50.
+            return "birth_number_to_date", {}, 0.85, "values are birth numbers (YYMMDD, women's month +50)"
         if profile.date_format:
             return "parse_date", {"format": profile.date_format}, profile.date_confidence, profile.date_rationale
         return "birth_number_to_date", {}, 0.85, "values are birth numbers (YYMMDD, women's month +50)"

@@ -267,6 +267,40 @@ def resume(thread: str = typer.Argument(...), as_json: bool = typer.Option(False
     raise typer.Exit(_exit_code(summary))
 
 
+@app.command()
+def rejected(
+    thread: str = typer.Argument(...),
+    csv_path: Optional[Path] = typer.Option(None, "--csv", help="write the rejected rows with their reasons to this CSV file"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List the rows a run rejected, with source line, stage and reason."""
+    from graph import runner
+    from onboard import database
+    from onboard.exports import write_csv
+    from onboard.settings import load_settings
+
+    summary = _run_errors(runner.status, thread)
+    if summary["status"] == "not_found":
+        _fail(f"no run with thread id {thread!r}", EXIT_NOT_FOUND)
+    with database.connect(load_settings().ensure().database_path) as connection:
+        rows = connection.execute(
+            "SELECT r.source_line, r.stage, r.reason FROM rejected_rows r JOIN loads l ON l.load_id = r.load_id "
+            "WHERE l.thread_id = ? ORDER BY l.loaded_at, r.source_line",
+            (thread,),
+        ).fetchall()
+    if csv_path:
+        write_csv(csv_path, ["source_line", "stage", "reason"], [list(r) for r in rows])
+    if as_json:
+        typer.echo(json.dumps([{"line": r[0], "stage": r[1], "reason": r[2]} for r in rows], ensure_ascii=False))
+        return
+    table = Table(title=f"rejected rows of {thread} ({len(rows)})")
+    for header in ("line", "stage", "reason"):
+        table.add_column(header, overflow="fold")
+    for line, stage, reason in rows:
+        table.add_row(str(line), stage, reason)
+    console.print(table)
+
+
 @app.command("map")
 def map_file(
     file: Path = typer.Argument(...),

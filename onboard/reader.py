@@ -24,6 +24,13 @@ from onboard.errors import InputFileError
 from onboard.spec import SourceFormat
 
 DELIMITERS = [";", ",", "\t", "|"]
+# Bounds that keep a hostile file from exhausting time or memory; a bank export of
+# transactions stays far below them.
+MAX_FILE_BYTES = 1 << 30
+MAX_LINE_BYTES = 8 << 20
+MAX_XLSX_UNCOMPRESSED = 512 << 20
+MAX_XLSX_RATIO = 200
+MAX_JSON_DEPTH = 64
 SCAN_LINES = 80
 MAX_CELL_CHARS = 100_000
 _NUMERIC_OR_DATE = re.compile(r"^[+-]?[\d.,' /:-]+$|^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
@@ -49,6 +56,9 @@ def read_table(path: Path, display_name: str | None = None) -> ParsedTable:
         raise InputFileError(name, "file not found", "Check the path and try again")
     if path.is_dir():
         raise InputFileError(name, "is a folder, not a file", "Pass the client's data file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputFileError(name, f"is {size:,} bytes, above the {MAX_FILE_BYTES:,}-byte limit for one file", "Split the export into smaller files")
     raw = path.read_bytes()
     if not raw.strip(b"\x00 \t\r\n\xef\xbb\xbf"):
         raise InputFileError(name, "the file is empty", "Ask the client to send the export again")
@@ -61,6 +71,7 @@ def read_table(path: Path, display_name: str | None = None) -> ParsedTable:
         rows, sheet = _read_xls(raw, name)
         return _table_from_rows(rows, name, SourceFormat(kind="xls", sheet=sheet), line_offset=1)
 
+    _check_line_lengths(raw, name)
     text, encoding = decode_text(raw, name)
     stripped = text.lstrip()
     if suffix == ".json":
@@ -74,6 +85,31 @@ def read_table(path: Path, display_name: str | None = None) -> ParsedTable:
     return _read_delimited(text, name, encoding)
 
 
+def _check_line_lengths(raw: bytes, name: str) -> None:
+    """Reject a line longer than MAX_LINE_BYTES before any parser sees it."""
+    start, line = 0, 1
+    while start < len(raw):
+        end = raw.find(b"\n", start)
+        end = len(raw) if end < 0 else end
+        if end - start > MAX_LINE_BYTES:
+            raise InputFileError(
+                name,
+                f"line {line} is {end - start:,} bytes long, above the {MAX_LINE_BYTES:,}-byte limit for one line",
+                "Check that the file is a line-based export and not binary data or one huge record",
+            )
+        start, line = end + 1, line + 1
+
+
+def _utf8_error(raw: bytes, error: UnicodeDecodeError, name: str, offset: int = 0) -> InputFileError:
+    position = error.start + offset
+    line = raw.count(b"\n", 0, position) + 1
+    return InputFileError(
+        name,
+        f"starts with a UTF-8 byte order mark but byte {position} (line {line}) is not valid UTF-8",
+        "Export the file again as UTF-8, or without the byte order mark in its real encoding",
+    )
+
+
 def decode_text(raw: bytes, name: str) -> tuple[str, str]:
     """Decode bytes as UTF-8 (with or without BOM), else the best single-byte guess."""
     if b"\x00" in raw[:4096]:
@@ -83,7 +119,10 @@ def decode_text(raw: bytes, name: str) -> tuple[str, str]:
             "Export the data as CSV (UTF-8 or a single-byte encoding), .xlsx or JSON",
         )
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        try:
+            return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        except UnicodeDecodeError as error:
+            raise _utf8_error(raw, error, name, offset=3) from None
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -281,9 +320,30 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+def _check_zip(raw: bytes, name: str) -> None:
+    """Refuse a workbook whose parts would expand without bound (a zip bomb)."""
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        raise InputFileError(name, "is not a readable .xlsx workbook (not a zip archive)", "Open it in a spreadsheet program and save it again as .xlsx or CSV") from None
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if total > MAX_XLSX_UNCOMPRESSED or (info.file_size > (1 << 20) and ratio > MAX_XLSX_RATIO):
+            raise InputFileError(
+                name,
+                f"workbook part {info.filename!r} expands to {info.file_size:,} bytes ({ratio:.0f} times its compressed size), which looks like a zip bomb",
+                "Ask the client for a CSV export or a normally saved workbook",
+            )
+
+
 def _read_xlsx(raw: bytes, name: str) -> tuple[list[list[str]], str]:
     import openpyxl
 
+    _check_zip(raw, name)
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged workbook
@@ -314,6 +374,21 @@ def _read_xls(raw: bytes, name: str) -> tuple[list[list[str]], str]:
     return rows, sheet.name
 
 
+def _depth(data, limit: int = MAX_JSON_DEPTH + 1) -> int:
+    """Nesting depth of parsed JSON, counted without recursion and stopping past `limit`."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
 def _find_records(data, path: str = "") -> tuple[list, str] | None:
     if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
         return data, path
@@ -333,6 +408,8 @@ def _read_json(text: str, name: str, encoding: str) -> ParsedTable:
         raise InputFileError(name, f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})", "Fix the JSON or export the data as CSV") from None
     except RecursionError:
         raise InputFileError(name, "nests JSON too deeply to be a table", "Export the records as a flat list") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise InputFileError(name, f"nests JSON more than {MAX_JSON_DEPTH} levels deep", "Export the records as a flat list of objects")
     found = _find_records(data)
     if not found:
         raise InputFileError(name, "contains no list of records", "Export the records as a JSON list of objects")

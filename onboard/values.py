@@ -51,7 +51,7 @@ def _parses(value: str, fmt: str) -> bool:
     return fmt == "%y%m%d" or 1900 <= parsed.year <= 2100
 
 
-def infer_date_format(values: list[str], min_share: float = 0.8) -> tuple[str | None, float, str]:
+def infer_date_format(values: list[str], min_share: float = 0.5) -> tuple[str | None, float, str]:
     """Pick one strptime format for a whole column of dates.
 
     Returns (format, confidence, rationale). Day/month order is decided by the whole column:

@@ -25,6 +25,7 @@ class ColumnProfile(BaseModel):
     date_format: str | None = None
     date_confidence: float = 0.0
     date_rationale: str = ""
+    date_share: float = Field(0.0, description="share of values that parse with date_format")
     decimal: str | None = None
     thousands: str | None = None
     number_confidence: float = 0.0
@@ -83,6 +84,7 @@ def profile_column(name: str, position: int, series: pd.Series, hint_decimal: st
         profile.all_integer = all(p == p.to_integral_value() and x.lstrip("+-").isdigit() for p, x in zip(parsed, present))
     if date_format:
         profile.date_format, profile.date_confidence, profile.date_rationale = date_format, date_confidence, date_rationale
+        profile.date_share = round(sum(v._parses(x, date_format) for x in present) / len(present), 3)
 
     upper = [x.upper() for x in present]
     if all(v.is_email(x) for x in present):
@@ -91,7 +93,7 @@ def profile_column(name: str, position: int, series: pd.Series, hint_decimal: st
         profile.inferred_type = "iban"
     elif all(len(x) == 3 and v.is_currency(x) for x in upper):
         profile.inferred_type = "currency"
-    elif date_format and not (number and profile.all_integer and date_format not in ("%y%m%d", "%Y%m%d")):
+    elif date_format and profile.date_share >= 0.8 and not (number and profile.all_integer and date_format not in ("%y%m%d", "%Y%m%d")):
         profile.inferred_type = "date"
     elif number:
         profile.inferred_type = "integer" if profile.all_integer else "decimal"

@@ -1,0 +1,1 @@
+"""Seeded builders of synthetic eval cases for customer, account and transaction files."""

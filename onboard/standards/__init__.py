@@ -1,0 +1,1 @@
+"""Readers for banking file standards that return one table per entity the file carries."""
