@@ -5,6 +5,7 @@ Offline strategy: fixed steps through the run_script, validate, load, reconcile 
 
 from __future__ import annotations
 
+from serverless.invoker import FunctionError
 from tools import tool_by_name
 
 PROMPT = """You are the integrator of a bank's client-onboarding team. Explain in plain words why
@@ -27,17 +28,25 @@ def execute(run_id: str, entity: str, script_key: str, approved_sha256: str, tab
 
 
 def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: str, execution: dict, ingest: dict, script_sha256: str) -> dict:
-    load = tool_by_name("load").invoke({
-        "run_id": run_id, "thread_id": thread_id, "client": client, "entity": entity,
-        "valid_key": execution["valid_key"], "rejected_key": execution["rejected_key"],
-        "bad_rows": ingest.get("bad_rows", []), "file_sha256": ingest["sha256"],
-        "script_sha256": script_sha256, "rows_in": ingest["data_rows"],
-    })
+    """Load, reconcile and notify. A load whose own checks fail is rolled back and reported."""
+    try:
+        load = _load(run_id, thread_id, client, entity, execution, ingest, script_sha256)
+    except FunctionError as error:
+        if error.error_type != "LoadVerificationError":
+            raise
+        body = f"{ingest['file_name']}: the load was rolled back because its checks failed: {error.error_message}"
+        tool_by_name("notify").invoke({"thread_id": thread_id, "recipient": OPERATIONS_TEAM, "subject": f"{entity} file NOT loaded", "body": body})
+        return {"load": None, "reconciliation": None, "error": body}
     reconciliation = tool_by_name("reconcile").invoke({
         "entity": entity, "load": load, "valid_key": execution["valid_key"],
         "rejected_key": execution["rejected_key"], "rows_in": ingest["data_rows"],
     })
-    outcome = "loaded and reconciled" if reconciliation["passed"] else "loaded but reconciliation FAILED"
+    if reconciliation["rows_loaded"] == 0:
+        outcome = "NOT loaded: every row was rejected"
+    elif reconciliation["passed"]:
+        outcome = "loaded and reconciled"
+    else:
+        outcome = "loaded but reconciliation FAILED"
     body = (
         f"{ingest['file_name']}: {reconciliation['rows_loaded']} of {reconciliation['rows_in']} rows loaded, "
         f"{reconciliation['rows_rejected']} rejected; {outcome}."
@@ -45,4 +54,13 @@ def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: 
     tool_by_name("notify").invoke({"thread_id": thread_id, "recipient": OPERATIONS_TEAM, "subject": f"{entity} file {outcome}", "body": body})
     if client:
         tool_by_name("notify").invoke({"thread_id": thread_id, "recipient": f"client:{client}", "subject": f"Your {entity} file was processed", "body": body})
-    return {"load": load, "reconciliation": reconciliation}
+    return {"load": load, "reconciliation": reconciliation, "error": None}
+
+
+def _load(run_id: str, thread_id: str, client: str | None, entity: str, execution: dict, ingest: dict, script_sha256: str) -> dict:
+    return tool_by_name("load").invoke({
+        "run_id": run_id, "thread_id": thread_id, "client": client, "entity": entity,
+        "valid_key": execution["valid_key"], "rejected_key": execution["rejected_key"],
+        "bad_rows": ingest.get("bad_rows", []), "file_sha256": ingest["sha256"],
+        "script_sha256": script_sha256, "rows_in": ingest["data_rows"],
+    })

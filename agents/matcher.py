@@ -45,6 +45,9 @@ def normalise(text: str) -> str:
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("ß", "ss").lower()
     tokens = re.sub(r"[^a-z0-9]+", " ", text).split()
+    # Standards prefix field names with their tag ("25.account", "61.amount"): drop it.
+    while len(tokens) > 1 and tokens[0].isdigit():
+        tokens = tokens[1:]
     abbreviations = lexicon()["abbreviations"]
     expanded = []
     for token in tokens:
@@ -187,23 +190,28 @@ def _indicator_tokens() -> tuple[set[str], set[str]]:
 
 
 def find_indicator(profiles: list[ColumnProfile], frame_values: dict[str, list[str]]) -> tuple[str, list[str], list[str]] | None:
-    """A column whose every value is a debit or credit mark, such as D/C, Soll/Haben, PRIJEM/VYDAJ."""
+    """A column whose values are debit or credit marks, such as D/C, Soll/Haben, PRIJEM/VYDAJ.
+
+    At least 80% of the rows must carry a known mark; rows with an unknown mark are then
+    rejected by the transform with that mark named, rather than loaded without a sign.
+    """
     debit, credit = _indicator_tokens()
     for profile in profiles:
-        if profile.inferred_type not in ("text",) or not (1 <= profile.distinct_count <= 4):
+        if profile.inferred_type not in ("text",) or not (1 <= profile.distinct_count <= 6):
             continue
-        distinct = {x.strip() for x in frame_values[profile.name] if x.strip()}
-        tokens = {x: (normalise(x) or x) for x in distinct}
-        if not all(t in debit or t in credit for t in tokens.values()):
+        present = [x.strip() for x in frame_values[profile.name] if x.strip()]
+        tokens = {x: (normalise(x) or x) for x in set(present)}
+        known = {x for x, t in tokens.items() if t in debit or t in credit}
+        if not known or sum(1 for x in present if x in known) < 0.8 * len(present):
             continue
         header = normalise(profile.name)
-        if not (any(len(x) > 2 for x in distinct) or any(h in header for h in INDICATOR_HEADER_HINTS)):
+        if not (any(len(x) > 2 for x in known) or any(h in header for h in INDICATOR_HEADER_HINTS)):
             continue
         # The marks seen in this file, plus the lexicon's long forms so that a later file of
         # the same format with the other mark (VYDAJ after only PRIJEM) still converts.
         marks = lexicon()["indicators"]
-        debit_values = sorted({x for x, t in tokens.items() if t in debit} | {x for x in marks["debit"] if len(x) > 2})
-        credit_values = sorted({x for x, t in tokens.items() if t in credit} | {x for x in marks["credit"] if len(x) > 2})
+        debit_values = sorted({x for x in known if tokens[x] in debit} | {x for x in marks["debit"] if len(x) > 2})
+        credit_values = sorted({x for x in known if tokens[x] in credit} | {x for x in marks["credit"] if len(x) > 2})
         return profile.name, debit_values, credit_values
     return None
 
@@ -225,6 +233,24 @@ def find_amount_pair(profiles: list[ColumnProfile]) -> tuple[str, str] | None:
     if debit_col and credit_col:
         return debit_col, credit_col
     return None
+
+
+def _prefer_currency_next_to_amount(targets: list[str], columns: list[ColumnProfile], scores: np.ndarray, profiles: list[ColumnProfile]) -> None:
+    """Among equally good currency columns, prefer the one beside the amount column.
+
+    Exports that repeat a currency header (one for the balance, one for the amount) put each
+    next to the number it qualifies.
+    """
+    if "currency" not in targets or "amount" not in targets:
+        return
+    i_currency, i_amount = targets.index("currency"), targets.index("amount")
+    best_amount = int(np.argmax(scores[i_amount])) if scores[i_amount].any() else None
+    if best_amount is None:
+        return
+    position = columns[best_amount].position
+    for j, profile in enumerate(columns):
+        if scores[i_currency, j] > 0 and abs(profile.position - position) == 1:
+            scores[i_currency, j] += 0.02
 
 
 def match(entity: Entity, profiles: list[ColumnProfile], frame_values: dict[str, list[str]], exclude: set[tuple[str, str]] | None = None) -> MatchResult:
@@ -269,11 +295,13 @@ def match(entity: Entity, profiles: list[ColumnProfile], frame_values: dict[str,
                 why = f"header matches {term!r} ({n_score:.2f}), values fit {spec.type} ({factor:.1f})"
             else:
                 why = f"values look like {spec.type} ({profile.inferred_type}, {', '.join(profile.patterns[:1])})"
-            scores[i, j] = score
+            # A required field wins a tie with an optional one for the same column.
+            scores[i, j] = score + (0.01 if spec.required else 0.0)
             evidence[(i, j)] = why
             ranked.append(Candidate(profile.name, round(score, 3), why))
         result.ranked[target] = sorted(ranked, key=lambda c: -c.score)
 
+    _prefer_currency_next_to_amount(targets, columns, scores, profiles)
     if targets and columns:
         rows, cols = linear_sum_assignment(-scores)
         for i, j in zip(rows, cols):

@@ -26,10 +26,10 @@ def build_graph(checkpointer=None):
 
     builder.add_edge(START, "receive")
     builder.add_conditional_edges("receive", nodes.after_receive, {"analyst": "analyst", "end": END})
-    builder.add_edge("analyst", "coder")
+    builder.add_conditional_edges("analyst", nodes.after_analyst, {"coder": "coder", "end": END})
     builder.add_edge("coder", "reviewer")
     builder.add_conditional_edges("reviewer", nodes.after_review, {"execute": "execute", "analyst": "analyst", "approval": "approval"})
-    builder.add_conditional_edges("approval", nodes.after_approval, {"execute": "execute", "analyst": "analyst", "coder": "coder"})
+    builder.add_conditional_edges("approval", nodes.after_approval, {"execute": "execute", "analyst": "analyst", "coder": "coder", "end": END})
     builder.add_conditional_edges("execute", nodes.after_execute, {"integrator": "integrator", "end": END})
     builder.add_edge("integrator", "remember")
     builder.add_edge("remember", END)

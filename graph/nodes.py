@@ -10,6 +10,7 @@ from langgraph.config import get_config
 from langgraph.types import interrupt
 
 from agents import analyst, coder, integrator, reviewer
+from graph import approval as approval_answers
 from onboard import database
 from onboard.errors import OnboardError
 from onboard.spec import MappingSpec
@@ -42,7 +43,8 @@ def _trace(step: str, **detail: Any) -> list[dict]:
 
 def receive(state: dict) -> dict:
     run_id = state.get("run_id") or _thread_id() or f"run-{uuid.uuid4().hex[:12]}"
-    event = {"run_id": run_id, "path": state.get("file_path"), "object_key": state.get("object_key")}
+    requested = state.get("entity") if state.get("entity") not in (None, "", "auto") else None
+    event = {"run_id": run_id, "path": state.get("file_path"), "object_key": state.get("object_key"), "entity": requested}
     try:
         ingest = tool_by_name("ingest").invoke(event)
     except OnboardError as error:
@@ -64,8 +66,10 @@ def analyse(state: dict) -> dict:
     source = runtime.source_format({"source": ingest["source"]})
     trace = _trace("analyst", tool="profile", columns=len(profiles))
 
-    update: dict[str, Any] = {"profiles": profiles}
+    update: dict[str, Any] = {"profiles": profiles, "back_to_analyst": False}
     requested = state.get("entity") or "auto"
+    if requested == "auto" and ingest.get("table_entity"):
+        requested = ingest["table_entity"]
     if state["round"] == 0 and not state.get("feedback"):
         found = tool_by_name("search_formats").invoke({"source": ingest["source"], "profiles": profiles, "k": 3})
         trace += _trace("analyst", tool="search_formats", candidates=len(found["candidates"]))
@@ -84,10 +88,15 @@ def analyse(state: dict) -> dict:
         update["library"] = {"candidates": [{k: c[k] for k in ("format_id", "version", "similarity", "structural_problems", "hash_ok")} for c in found["candidates"]]}
 
     exclude = {(a, b) for a, b in state.get("exclusions", [])}
-    spec, matched = analyst.propose(
-        [ColumnProfile.model_validate(p) for p in profiles], frame_values, source,
-        entity=requested, defaults=state.get("defaults") or {}, exclude=exclude, overrides=state.get("overrides") or {},
-    )
+    try:
+        spec, matched = analyst.propose(
+            [ColumnProfile.model_validate(p) for p in profiles], frame_values, source,
+            entity=requested, defaults=state.get("defaults") or {}, exclude=exclude, overrides=state.get("overrides") or {},
+        )
+    except analyst.NoEntityFits as error:
+        message = f"{ingest.get('display_name') or ingest['file_name']}: {error}. Pass --entity customer, account or transaction to choose one, or check that the file holds one of them"
+        _audit(state, "failed", reason=message)
+        return {**update, "status": "failed", "error": message, "trace": trace + _trace("analyst", error=str(error))}
     update["spec"] = spec.model_dump(mode="json")
     update["candidates"] = analyst.ranked_candidates(matched, spec)
     update["reuse"] = None
@@ -117,8 +126,9 @@ def review(state: dict) -> dict:
     _audit(state, "reviewed", passed=result["passed"], problems=result["problems"], script_sha256=state["compiled"]["script_sha256"])
     update: dict[str, Any] = {"review": result, "trace": _trace("reviewer", tools=["run_script", "validate"], passed=result["passed"], problems=len(result["problems"]))}
     if state.get("reuse") and not result["passed"]:
-        # The known format does not fit this file after all: start the full loop.
+        # The known format does not fit this file after all: start the full loop once.
         update["reuse"] = None
+        update["back_to_analyst"] = True
         update["feedback"] = (state.get("feedback") or []) + [{"from": "reviewer", "comment": "stored format failed its trial: " + "; ".join(result["problems"])}]
     elif not result["passed"] and result["exclusions"]:
         update["exclusions"] = (state.get("exclusions") or []) + result["exclusions"]
@@ -129,7 +139,7 @@ def review(state: dict) -> dict:
 def after_review(state: dict) -> str:
     if state.get("reuse") and state["review"]["passed"]:
         return "execute"
-    if state.get("feedback") and state["feedback"][-1].get("from") == "reviewer" and state.get("reuse") is None and state["round"] == 0:
+    if state.get("back_to_analyst"):
         return "analyst"
     review_result = state["review"]
     if not review_result["passed"] and review_result["exclusions"] and state["round"] <= runtime.settings().max_review_rounds:
@@ -161,25 +171,59 @@ def review_packet(state: dict) -> dict:
         "problems": result.get("problems", []),
         "trial": result.get("trial"),
         "review_rounds": state.get("round", 0),
+        "library_candidates": (state.get("library") or {}).get("candidates", []),
+        "feedback": state.get("feedback") or [],
         "allowed_actions": ["approve", "reject", "edit"],
         "spec": spec,
     }
 
 
+def _check_approver(state: dict, answer: dict, approvals: list[dict]) -> str | None:
+    """Return why this approver may not approve, or None. Enforces the maker-checker settings."""
+    settings = runtime.settings()
+    by = answer["by"]
+    if not by:
+        return "an approval must name the approver"
+    if settings.approver_must_differ and by == (state.get("started_by") or ""):
+        return f"{by} started this run and may not approve it (approver must differ from the maker)"
+    if any(a["by"] == by for a in approvals):
+        return f"{by} has already approved; a second approval must come from another person"
+    return None
+
+
 def approval(state: dict) -> dict:
     packet = review_packet(state)
-    answer = interrupt(packet)
-    if not isinstance(answer, dict) or answer.get("action") not in ("approve", "reject", "edit"):
-        raise ValueError(f"approval answer must be a dict with action approve, reject or edit; got {answer!r}")
-    actor = answer.get("by") or "unknown"
-    action = answer["action"]
-    record = {"action": action, "by": actor, "at": _now(), "comment": answer.get("comment"), "script_sha256": packet["script_sha256"], "spec_sha256": packet["spec_sha256"]}
-    if action == "approve":
-        if not answer.get("by"):
-            raise ValueError("an approval must name the approver (by)")
-        _audit(state, "approved", actor, script_sha256=packet["script_sha256"], comment=answer.get("comment"))
-        return {"approval": record, "status": "approved", "trace": _trace("approval", action="approve", by=actor)}
-    if action == "reject":
+    settings = runtime.settings()
+    needed = settings.approvals_for_new_format
+    approvals: list[dict] = []
+    problem = None
+    while True:
+        try:
+            answer = approval_answers.normalise_answer(interrupt(approval_answers.human_interrupt({**packet, "approvals_so_far": approvals}, problem)))
+        except approval_answers.InvalidAnswer as error:
+            problem = str(error)
+            continue
+        actor = answer["by"] or "unknown"
+        if answer["action"] == "approve":
+            problem = _check_approver(state, answer, approvals)
+            if problem:
+                _audit(state, "approval_refused", actor, reason=problem)
+                continue
+            approvals.append({"by": actor, "at": _now(), "comment": answer.get("comment")})
+            _audit(state, "approved", actor, script_sha256=packet["script_sha256"], comment=answer.get("comment"), approval=len(approvals), of=needed)
+            if len(approvals) < needed:
+                problem = f"approval {len(approvals)} of {needed} recorded ({actor}); waiting for the next approver"
+                continue
+            record = {"action": "approve", "by": ", ".join(a["by"] for a in approvals), "approvers": approvals, "at": _now(), "comment": answer.get("comment"),
+                      "script_sha256": packet["script_sha256"], "spec_sha256": packet["spec_sha256"], "spec": packet["spec"]}
+            return {"approval": record, "status": "approved", "trace": _trace("approval", action="approve", by=record["by"])}
+        break
+
+    record = {"action": answer["action"], "by": actor, "at": _now(), "comment": answer.get("comment"), "script_sha256": packet["script_sha256"], "spec_sha256": packet["spec_sha256"]}
+    if answer["action"] == "cancel":
+        _audit(state, "cancelled", actor)
+        return {"approval": record, "status": "cancelled", "trace": _trace("approval", action="cancel", by=actor)}
+    if answer["action"] == "reject":
         columns = state["ingest"]["source"]["columns"]
         overrides, ignored = analyst.parse_hints(answer.get("comment") or "", columns)
         _audit(state, "rejected", actor, comment=answer.get("comment"), understood=overrides, not_understood=ignored)
@@ -193,7 +237,7 @@ def approval(state: dict) -> dict:
 
 def after_approval(state: dict) -> str:
     action = (state.get("approval") or {}).get("action")
-    return {"approve": "execute", "reject": "analyst", "edit": "coder"}[action]
+    return {"approve": "execute", "reject": "analyst", "edit": "coder", "cancel": "end"}[action]
 
 
 def execute(state: dict) -> dict:
@@ -218,11 +262,19 @@ def after_execute(state: dict) -> str:
 def integrate(state: dict) -> dict:
     approved_sha = state["execution"]["run"]["script_sha256"]
     result = integrator.load_and_reconcile(state["run_id"], _thread_id() or state["run_id"], state.get("client"), state["spec"]["entity"], state["execution"], state["ingest"], approved_sha)
+    if result["error"]:
+        _audit(state, "load_rolled_back", reason=result["error"])
+        return {"status": "failed", "error": result["error"], "trace": _trace("integrator", tools=["load", "notify"], error=result["error"])}
     recon = result["reconciliation"]
     _audit(state, "loaded", load_id=result["load"]["load_id"], inserted=result["load"]["rows_inserted"], existing=result["load"]["rows_existing"])
     _audit(state, "reconciled", passed=recon["passed"], checks=recon["checks"])
-    status = "loaded" if recon["passed"] else "failed"
-    error = None if recon["passed"] else "reconciliation failed: " + "; ".join(c["detail"] for c in recon["checks"] if not c["passed"])
+    status, error = "loaded", None
+    if not recon["passed"]:
+        status, error = "failed", "reconciliation failed: " + "; ".join(c["detail"] for c in recon["checks"] if not c["passed"])
+    elif recon["rows_loaded"] == 0 and recon["rows_in"] > 0:
+        reasons = (state["execution"].get("validation") or {}).get("rejected", [])[:3]
+        status = "failed"
+        error = "no row was loaded: every row was rejected (" + "; ".join(r["reason"] for r in reasons) + ")"
     return {"load": result["load"], "reconciliation": recon, "status": status, "error": error, "trace": _trace("integrator", tools=["load", "reconcile", "notify"], passed=recon["passed"])}
 
 
@@ -236,6 +288,10 @@ def remember(state: dict) -> dict:
     entry = library.add(fingerprint(source, profiles), MappingSpec.model_validate(state["spec"]), state["compiled"]["script"], state["approval"]["by"], state.get("client"))
     _audit(state, "remembered", format_id=entry.format_id, version=entry.version, script_sha256=entry.script_sha256)
     return {"format_entry": {"format_id": entry.format_id, "version": entry.version}, "trace": _trace("remember", format_id=entry.format_id)}
+
+
+def after_analyst(state: dict) -> str:
+    return "end" if state.get("status") == "failed" else "coder"
 
 
 def after_receive(state: dict) -> str:

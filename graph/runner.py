@@ -38,9 +38,9 @@ def summarise(graph, thread_id: str) -> dict[str, Any]:
         return {"thread_id": thread_id, "status": "not_found"}
     interrupts = [i.value for task in snapshot.tasks for i in task.interrupts]
     status = "waiting_for_approval" if interrupts else values.get("status", "unknown")
-    if status not in ("waiting_for_approval", "loaded", "failed") and not snapshot.next:
+    if status not in ("waiting_for_approval", "loaded", "failed", "cancelled") and not snapshot.next:
         status = values.get("status", "unknown")
-    elif status not in ("waiting_for_approval", "loaded", "failed") and snapshot.next:
+    elif status not in ("waiting_for_approval", "loaded", "failed", "cancelled") and snapshot.next:
         status = "interrupted"
     recon = values.get("reconciliation") or {}
     load = values.get("load") or {}
@@ -68,7 +68,9 @@ def summarise(graph, thread_id: str) -> dict[str, Any]:
     if values.get("approval"):
         summary["approval"] = values["approval"]
     if interrupts:
-        summary["review_packet"] = interrupts[0]
+        request = interrupts[-1][0] if isinstance(interrupts[-1], list) else interrupts[-1]
+        summary["review_packet"] = request["action_request"]["args"]
+        summary["interrupt"] = interrupts[-1]
     return summary
 
 
@@ -82,12 +84,25 @@ def start(file_path: str, entity: str = "auto", client: str | None = None, defau
         return summarise(graph, thread_id)
 
 
+def _require_runs(thread_id: str | None = None) -> None:
+    """Fail with the searched folder, without creating state, when no run was ever started there."""
+    settings = load_settings()
+    if not settings.checkpoint_path.exists():
+        subject = f"no run with thread id {thread_id}: " if thread_id else ""
+        raise LookupError(f"{subject}no runs in {settings.home}; set ONBOARD_HOME to the folder the run was started with")
+
+
+def _not_found(thread_id: str) -> LookupError:
+    return LookupError(f"no run with thread id {thread_id} in {load_settings().home}; `onboard runs` lists the runs there")
+
+
 def answer(thread_id: str, response: dict) -> dict:
     """Resume a run waiting for approval with approve, reject or edit."""
+    _require_runs(thread_id)
     with open_graph() as graph:
         current = summarise(graph, thread_id)
         if current["status"] == "not_found":
-            raise LookupError(f"no run with thread id {thread_id!r}; `onboard status` lists nothing for it")
+            raise _not_found(thread_id)
         if current["status"] != "waiting_for_approval":
             raise LookupError(f"run {thread_id} is {current['status']}, not waiting for approval")
         graph.invoke(Command(resume=response), _config(thread_id))
@@ -96,10 +111,11 @@ def answer(thread_id: str, response: dict) -> dict:
 
 def resume(thread_id: str) -> dict:
     """Continue a run that stopped mid-way (a killed process) from its last checkpoint."""
+    _require_runs(thread_id)
     with open_graph() as graph:
         current = summarise(graph, thread_id)
         if current["status"] == "not_found":
-            raise LookupError(f"no run with thread id {thread_id!r}")
+            raise _not_found(thread_id)
         if current["status"] == "waiting_for_approval":
             return current
         snapshot = graph.get_state(_config(thread_id))
@@ -109,8 +125,27 @@ def resume(thread_id: str) -> dict:
 
 
 def status(thread_id: str) -> dict:
+    _require_runs(thread_id)
     with open_graph() as graph:
-        return summarise(graph, thread_id)
+        summary = summarise(graph, thread_id)
+        if summary["status"] == "not_found":
+            raise _not_found(thread_id)
+        return summary
+
+
+def list_runs(limit: int = 50) -> list[dict]:
+    """The most recent runs, newest first, with their status."""
+    _require_runs()
+    settings = load_settings()
+    connection = sqlite3.connect(settings.checkpoint_path)
+    try:
+        threads = [row[0] for row in connection.execute(
+            "SELECT thread_id FROM checkpoints GROUP BY thread_id ORDER BY MAX(rowid) DESC LIMIT ?", (limit,)
+        )]
+    finally:
+        connection.close()
+    with open_graph() as graph:
+        return [summarise(graph, thread) for thread in threads]
 
 
 def values(thread_id: str) -> dict:

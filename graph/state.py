@@ -31,6 +31,7 @@ class RunState(RunInput, total=False):
     compiled: dict[str, Any]
     review: dict[str, Any]
     round: int
+    back_to_analyst: bool
     exclusions: list[list[str]]
     overrides: dict[str, list[str]]
     feedback: list[dict[str, Any]]

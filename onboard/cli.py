@@ -43,6 +43,12 @@ def _parse_defaults(items: list[str]) -> dict[str, str]:
             _fail(f"--default {item!r} must look like FIELD=VALUE, for example currency=CZK", EXIT_BAD_INPUT)
         key, value = item.split("=", 1)
         defaults[key.strip()] = value.strip()
+    from onboard.schema import load_schema
+
+    known = {name for entity in load_schema().entities.values() for name in entity.fields}
+    unknown = sorted(set(defaults) - known)
+    if unknown:
+        _fail(f"--default names unknown field(s) {', '.join(unknown)}; target fields are: {', '.join(sorted(known))}", EXIT_BAD_INPUT)
     return defaults
 
 
@@ -52,7 +58,7 @@ def _exit_code(summary: dict) -> int:
 
 def _print_summary(summary: dict, as_json: bool) -> None:
     if as_json:
-        printable = {k: v for k, v in summary.items() if k != "review_packet"}
+        printable = {k: v for k, v in summary.items() if k not in ("review_packet", "interrupt")}
         typer.echo(json.dumps(printable, ensure_ascii=False, default=str))
         return
     status = summary["status"]
@@ -72,6 +78,9 @@ def _print_summary(summary: dict, as_json: bool) -> None:
         lines.append(f"remembered as format {summary['remembered_format']}")
     if summary.get("error"):
         lines.append(f"[red]{summary['error']}[/]")
+    packet = summary.get("review_packet") or {}
+    if packet.get("previous_answer_problem"):
+        lines.append(f"[yellow]previous answer not accepted: {packet['previous_answer_problem']}[/]")
     if status == "waiting_for_approval":
         thread = summary["thread_id"]
         lines.append(f"next: onboard approve {thread} --by NAME   or   onboard reject {thread} --comment TEXT")
@@ -111,16 +120,31 @@ def show_packet(packet: dict, show_script: bool = False) -> None:
     for problem in packet.get("problems", []):
         console.print(f"[bold yellow]problem:[/] {problem}", highlight=False)
     if packet.get("preview"):
+        # One line per field and one column per sample row, so it fits a narrow terminal.
+        rows = packet["preview"][:4]
         preview = Table(title="converted rows (trial preview)")
-        columns = [c for c in packet["preview"][0] if c != "_line"]
-        preview.add_column("line")
-        for column in columns:
-            preview.add_column(column, overflow="fold")
-        for row in packet["preview"]:
-            preview.add_row(str(row.get("_line")), *["" if row[c] is None else str(row[c]) for c in columns])
+        preview.add_column("field")
+        for row in rows:
+            preview.add_column(f"line {row.get('_line')}", overflow="fold")
+        for column in [c for c in rows[0] if c != "_line"]:
+            preview.add_row(column, *["" if row.get(column) is None else str(row[column]) for row in rows])
         console.print(preview)
+    for item in packet.get("feedback", []):
+        if item.get("not_understood"):
+            console.print(f"[yellow]comment lines not applied[/] (unknown field or column): {'; '.join(item['not_understood'])}", highlight=False)
+    for candidate in packet.get("library_candidates", []):
+        console.print(
+            f"closest approved format {candidate['format_id']} v{candidate['version']}: similarity {candidate['similarity']:.3f}"
+            + (f", not reused: {'; '.join(candidate['structural_problems'])}" if candidate["structural_problems"] else ""),
+            highlight=False,
+        )
     if show_script:
-        console.print(Syntax(packet["script"], "python", line_numbers=True))
+        show_script_text(packet)
+
+
+def show_script_text(packet: dict) -> None:
+    console.print(f"script SHA-256 {packet['script_sha256']}", highlight=False)
+    console.print(Syntax(packet["script"], "python", line_numbers=True, word_wrap=True))
 
 
 def _run_errors(call, *args, **kwargs):
@@ -129,7 +153,7 @@ def _run_errors(call, *args, **kwargs):
     except OnboardError as error:
         _fail(str(error), EXIT_BAD_INPUT)
     except LookupError as error:
-        _fail(str(error).strip("'\""), EXIT_NOT_FOUND)
+        _fail(error.args[0] if error.args else str(error), EXIT_NOT_FOUND)
 
 
 def _ask(summary: dict) -> dict:
@@ -140,7 +164,8 @@ def _ask(summary: dict) -> dict:
         show_packet(summary["review_packet"])
         choice = typer.prompt("approve (a), reject (r), show script (s) or leave waiting (w)?", default="w").strip().lower()
         if choice.startswith("s"):
-            show_packet(summary["review_packet"], show_script=True)
+            show_script_text(summary["review_packet"])
+            typer.prompt("press Enter to see the packet again", default="", show_default=False)
             continue
         if choice.startswith("a"):
             name = typer.prompt("approver name", default=os.environ.get("USER", "")).strip()
@@ -170,12 +195,14 @@ def run(
         _fail(f"--entity {entity!r} is not one of {', '.join(ENTITY_CHOICES)}", EXIT_BAD_INPUT)
     from onboard.reader import read_table
 
-    _run_errors(read_table, file, str(file))
+    _run_errors(read_table, file, str(file), None if entity == "auto" else entity)
     from graph import runner
 
     summary = _run_errors(runner.start, str(file.resolve()), entity, client, _parse_defaults(default), os.environ.get("USER"))
     if summary["status"] == "failed" and summary.get("error") and "rows_in" not in summary:
-        _fail(summary["error"], EXIT_BAD_INPUT if summary["error"].startswith(str(file)) else EXIT_FAILED)
+        # Receive and analyst failures are about the input; execute and load failures are not.
+        input_problem = not summary["error"].startswith(("execute failed", "the load was rolled back"))
+        _fail(summary["error"], EXIT_BAD_INPUT if input_problem else EXIT_FAILED)
     if summary["status"] == "waiting_for_approval" and sys.stdin.isatty() and sys.stdout.isatty() and not as_json:
         summary = _ask(summary)
     _print_summary(summary, as_json)
@@ -203,7 +230,7 @@ def approve(
 def reject(
     thread: str = typer.Argument(...),
     comment: str = typer.Option(..., help="why; lines like 'booking_date = Valutadatum' or 'reference = -' change the mapping"),
-    by: str = typer.Option(os.environ.get("USER", "unknown"), "--by"),
+    by: str = typer.Option(..., "--by", help="your name, recorded in the audit table"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Reject the proposal; the comment goes back to the analyst, who proposes again."""
@@ -246,8 +273,6 @@ def status(
     from graph import runner
 
     summary = _run_errors(runner.status, thread)
-    if summary["status"] == "not_found":
-        _fail(f"no run with thread id {thread!r}", EXIT_NOT_FOUND)
     if packet and summary.get("review_packet"):
         if as_json:
             typer.echo(json.dumps(summary["review_packet"], ensure_ascii=False, default=str))
@@ -255,6 +280,23 @@ def status(
         show_packet(summary["review_packet"], show_script=True)
     _print_summary(summary, as_json)
     raise typer.Exit(_exit_code(summary))
+
+
+@app.command()
+def runs(as_json: bool = typer.Option(False, "--json"), limit: int = typer.Option(50, help="number of runs to list")) -> None:
+    """List recent runs in ONBOARD_HOME, newest first."""
+    from graph import runner
+
+    summaries = _run_errors(runner.list_runs, limit)
+    if as_json:
+        typer.echo(json.dumps([{k: v for k, v in s.items() if k not in ("review_packet", "interrupt", "checks")} for s in summaries], ensure_ascii=False, default=str))
+        return
+    table = Table(title=f"runs ({len(summaries)})")
+    for header in ("thread", "status", "file", "entity", "rows in", "loaded", "rejected", "reused format"):
+        table.add_column(header, overflow="fold")
+    for s in summaries:
+        table.add_row(s["thread_id"], s["status"], s.get("file") or "", s.get("entity") or "", str(s.get("rows_in", "")), str(s.get("rows_loaded", "")), str(s.get("rows_rejected", "")), s.get("reused_format") or "")
+    console.print(table)
 
 
 @app.command()
@@ -315,10 +357,15 @@ def map_file(
     from onboard.reader import read_table
     from serverless.profiling import profile_table
 
-    table = _run_errors(read_table, file, str(file))
+    table = _run_errors(read_table, file, str(file), None if entity == "auto" else entity)
     profiles = profile_table(table.frame)
     values = {c: [str(x) for x in table.frame[c]] for c in table.frame.columns}
-    spec, _ = propose(profiles, values, table.source, entity=entity, defaults=_parse_defaults(default))
+    from agents.analyst import NoEntityFits
+
+    try:
+        spec, _ = propose(profiles, values, table.source, entity=entity, defaults=_parse_defaults(default))
+    except NoEntityFits as error:
+        _fail(f"{file}: {error}. Pass --entity customer, account or transaction to choose one", EXIT_BAD_INPUT)
     if as_json:
         typer.echo(spec.model_dump_json(indent=2))
         return

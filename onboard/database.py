@@ -109,6 +109,22 @@ def notify(path: Path, thread_id: str | None, recipient: str, subject: str, body
         )
 
 
+def _verify_before_commit(connection: sqlite3.Connection, entity: Entity, load_id: str, valid: pd.DataFrame, conflicts: list[dict], rows_in: int) -> None:
+    """Check counts and control totals inside the load's transaction; raise to roll it back."""
+    loaded = connection.execute("SELECT COUNT(*) FROM load_rows WHERE load_id = ?", (load_id,)).fetchone()[0]
+    rejected = connection.execute("SELECT COUNT(*) FROM rejected_rows WHERE load_id = ?", (load_id,)).fetchone()[0]
+    if loaded + rejected != rows_in:
+        raise LoadVerificationError(f"{rows_in} source rows but {loaded} loaded + {rejected} rejected; nothing was loaded")
+    amount, currency = _amount_columns(entity)
+    if amount and amount in valid.columns:
+        conflict_lines = {c["line"] for c in conflicts}
+        offered = valid[~valid["_line"].isin(conflict_lines)] if "_line" in valid.columns else valid
+        expected = _totals(offered, amount, currency)
+        found = _loaded_totals(connection, entity, load_id)
+        if expected != found:
+            raise LoadVerificationError(f"control totals differ (converted {expected}, written {found}); nothing was loaded")
+
+
 class LoadResult(BaseModel):
     load_id: str
     entity: str
@@ -216,6 +232,7 @@ def load_rows(
                 "UPDATE loads SET rows_inserted = ?, rows_existing = ?, rows_updated = ?, rows_rejected = ?, placeholders = ? WHERE load_id = ?",
                 (inserted, existing, updated, len(rejected) + len(conflicts), placeholders, load_id),
             )
+            _verify_before_commit(connection, entity, load_id, valid, conflicts, rows_in)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -225,6 +242,32 @@ def load_rows(
         rows_existing=existing, rows_updated=updated, rows_conflicting=len(conflicts),
         placeholders=placeholders, conflicts=conflicts, keys=keys,
     )
+
+
+class LoadVerificationError(RuntimeError):
+    """The rows written do not add up to the rows offered; the load was rolled back."""
+
+
+def _amount_columns(entity: Entity) -> tuple[str | None, str | None]:
+    amount = entity.amount_field or ("balance" if "balance" in entity.fields else None)
+    currency = "currency" if "currency" in entity.fields else None
+    return amount, currency
+
+
+def _loaded_totals(connection: sqlite3.Connection, entity: Entity, load_id: str) -> dict[str, Decimal]:
+    """Per-currency totals of the rows this load wrote or found, read back from the tables."""
+    amount, currency = _amount_columns(entity)
+    if not amount:
+        return {}
+    key = entity.key
+    select_currency = f', t."{currency}"' if currency else ""
+    rows = connection.execute(
+        f'SELECT t."{key}", t."{amount}"{select_currency} FROM {TABLES[entity.name]} t JOIN load_rows l ON l.row_key = t."{key}" WHERE l.load_id = ?',
+        (load_id,),
+    ).fetchall()
+    rows = [tuple(None if cell is None else str(cell) for cell in row) for row in rows]
+    frame = pd.DataFrame(rows, columns=[key, amount] + ([currency] if currency else []), dtype=object)
+    return _totals(frame, amount, currency)
 
 
 class Reconciliation(BaseModel):
@@ -238,14 +281,19 @@ class Reconciliation(BaseModel):
     totals_rejected: dict[str, str] = Field(default_factory=dict)
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value == ""
+
+
 def _totals(rows: pd.DataFrame, amount: str, currency: str | None) -> dict[str, Decimal]:
+    """Sum of `amount` per currency with Decimal; rows without a currency sum under "(none)"."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for _, row in rows.iterrows():
         value = row.get(amount)
-        if value is None or (isinstance(value, float) and value != value) or value == "":
+        if _missing(value):
             continue
         ccy = row.get(currency) if currency else None
-        totals[str(ccy) if ccy else "(none)"] += Decimal(str(value))
+        totals["(none)" if _missing(ccy) else str(ccy)] += Decimal(str(value))
     return dict(totals)
 
 
@@ -253,19 +301,13 @@ def reconcile(path: Path, entity: Entity, load: LoadResult, valid: pd.DataFrame,
     """Prove the load lost nothing, reading the database back rather than trusting the loader."""
     schema = load_schema()
     table = TABLES[entity.name]
-    amount = entity.amount_field or ("balance" if "balance" in entity.fields else None)
-    currency = "currency" if "currency" in entity.fields else None
+    amount, currency = _amount_columns(entity)
     checks: list[dict] = []
     with connect(path) as connection:
         loaded = connection.execute("SELECT COUNT(*) FROM load_rows WHERE load_id = ?", (load.load_id,)).fetchone()[0]
         rejected_db = connection.execute("SELECT COUNT(*) FROM rejected_rows WHERE load_id = ?", (load.load_id,)).fetchone()[0]
         key = entity.key
-        select_amount = f', "{amount}"' if amount else ""
-        select_currency = f', "{currency}"' if currency else ""
-        rows = connection.execute(
-            f'SELECT t."{key}"{select_amount}{select_currency} FROM {table} t JOIN load_rows l ON l.row_key = t."{key}" WHERE l.load_id = ?',
-            (load.load_id,),
-        ).fetchall()
+        loaded_totals = _loaded_totals(connection, entity, load.load_id)
         missing_required = {}
         for name in entity.required:
             count = connection.execute(
@@ -295,14 +337,11 @@ def reconcile(path: Path, entity: Entity, load: LoadResult, valid: pd.DataFrame,
         "detail": f"{rejected_db} rejected rows stored, {rows_rejected_before_load} from reading and validation + {load.rows_conflicting} conflicts",
     })
     expected_totals: dict[str, Decimal] = {}
-    loaded_totals: dict[str, Decimal] = {}
     rejected_totals: dict[str, Decimal] = {}
     if amount:
         conflict_lines = {c["line"] for c in load.conflicts}
         offered = valid[~valid["_line"].isin(conflict_lines)] if "_line" in valid.columns else valid
-        expected_totals = _totals(offered, amount, currency)
-        frame = pd.DataFrame(rows, columns=[key, amount] + ([currency] if currency else []))
-        loaded_totals = _totals(frame, amount, currency)
+        expected_totals = _totals(offered, amount, currency) if amount in offered.columns else {}
         if rejected_rows is not None and len(rejected_rows):
             rejected_totals = _totals(rejected_rows, amount, currency)
         checks.append({

@@ -42,6 +42,7 @@ class ParsedTable:
     source: SourceFormat
     line_numbers: list[int]
     bad_rows: list[dict] = field(default_factory=list)
+    entity: str | None = None
 
     @property
     def data_rows(self) -> int:
@@ -49,8 +50,51 @@ class ParsedTable:
         return len(self.frame) + len(self.bad_rows)
 
 
-def read_table(path: Path, display_name: str | None = None) -> ParsedTable:
-    """Read `path` into a ParsedTable, or raise InputFileError with what to do."""
+def read_table(path: Path, display_name: str | None = None, entity: str | None = None) -> ParsedTable:
+    """Read `path` into one table, or raise InputFileError with what to do.
+
+    A banking-standard file carries one table per entity (statement lines as transactions,
+    the statement's account as an account); `entity` picks one, and otherwise the
+    transactions are taken when there are any.
+    """
+    name = display_name or str(path)
+    tables = read_tables(path, name)
+    if len(tables) == 1:
+        return next(iter(tables.values()))
+    if entity in tables:
+        chosen = tables[entity]
+    else:
+        filled = [key for key, table in tables.items() if len(table.frame)]
+        chosen = tables["transaction"] if "transaction" in filled else tables[(filled or list(tables))[0]]
+    if chosen.frame.empty and not chosen.bad_rows:
+        raise InputFileError(name, f"holds no {entity or 'transaction'} records (it has: {', '.join(k for k, t in tables.items() if len(t.frame)) or 'none'})", "Pass --entity with one of the entities the file holds")
+    return chosen
+
+
+def detect_standard(raw: bytes) -> str | None:
+    """Name of the banking standard a file is written in, or None for plain tables."""
+    head = raw[:8192].lstrip(b"\x01\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<") or head.startswith(b"OFXHEADER"):
+        if b"OFX" in head[:2048].upper() and (head.startswith(b"OFXHEADER") or b"<OFX" in head.upper()):
+            return "ofx"
+        if re.search(rb"camt\.05[234]|pain\.00[18]|<(\w+:)?BkToCstmr|<(\w+:)?CstmrCdtTrfInitn|<(\w+:)?CstmrDrctDbtInitn", head):
+            return "iso20022"
+        if head.startswith(b"<?xml") or head.startswith(b"<"):
+            return "xml"
+    if head.startswith((b"!Type:", b"!Account", b"!Option", b"!Clear")):
+        return "qif"
+    if head.startswith(b"01,") and re.search(rb"(^|[/\n])\s*0[23],", head):
+        return "bai2"
+    first_line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if first_line.startswith(b"101") and 80 <= len(first_line) <= 94:
+        return "nacha"
+    if head.startswith(b"{1:") or (re.search(rb"(^|\n):20:", head) and re.search(rb"\n:(25|28C?|60[FM]|61|34F):", head)):
+        return "swift_mt"
+    return None
+
+
+def read_tables(path: Path, display_name: str | None = None) -> dict[str, ParsedTable]:
+    """Read `path` into its tables: one for a plain table file, one per entity for a standard."""
     name = display_name or str(path)
     if not path.exists():
         raise InputFileError(name, "file not found", "Check the path and try again")
@@ -66,23 +110,47 @@ def read_table(path: Path, display_name: str | None = None) -> ParsedTable:
     suffix = path.suffix.lower()
     if raw[:4] == b"PK\x03\x04" or suffix == ".xlsx":
         rows, sheet = _read_xlsx(raw, name)
-        return _table_from_rows(rows, name, SourceFormat(kind="xlsx", sheet=sheet), line_offset=1)
+        return {"table": _table_from_rows(rows, name, SourceFormat(kind="xlsx", sheet=sheet), line_offset=1)}
     if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
         rows, sheet = _read_xls(raw, name)
-        return _table_from_rows(rows, name, SourceFormat(kind="xls", sheet=sheet), line_offset=1)
-
+        return {"table": _table_from_rows(rows, name, SourceFormat(kind="xls", sheet=sheet), line_offset=1)}
     _check_line_lengths(raw, name)
+    standard = detect_standard(raw)
+    if standard == "xml":
+        raise InputFileError(name, "is XML but neither ISO 20022 camt.052/053/054 or pain.001/008 nor OFX", "Send the statement as camt.053, MT940, OFX or CSV")
+    if standard:
+        return _read_standard(standard, raw, name)
+
     text, encoding = decode_text(raw, name)
     stripped = text.lstrip()
     if suffix == ".json":
-        return _read_json(text, name, encoding)
+        return {"table": _read_json(text, name, encoding)}
     if stripped[:1] in ("[", "{"):
         # Text that starts like JSON is JSON only if it parses; "[Datum];[Betrag]" is a header.
         try:
-            return _read_json(text, name, encoding)
+            return {"table": _read_json(text, name, encoding)}
         except InputFileError:
             pass
-    return _read_delimited(text, name, encoding)
+    return {"table": _read_delimited(text, name, encoding)}
+
+
+def _read_standard(standard: str, raw: bytes, name: str) -> dict[str, ParsedTable]:
+    from onboard.standards import bai2, iso20022, nacha, ofx_qif, swift_mt
+
+    parsers = {
+        "swift_mt": swift_mt.parse_mt,
+        "bai2": bai2.parse_bai2,
+        "nacha": nacha.parse_nacha,
+        "iso20022": iso20022.parse_iso20022,
+        "ofx": ofx_qif.parse_ofx,
+        "qif": ofx_qif.parse_qif,
+    }
+    tables = parsers[standard](raw, name)
+    for key, table in tables.items():
+        table.entity = key
+    if not any(len(t.frame) or t.bad_rows for t in tables.values()):
+        raise InputFileError(name, f"is a {standard} file with no records", "Ask the client for a file that contains statements or payments")
+    return tables
 
 
 def _check_line_lengths(raw: bytes, name: str) -> None:

@@ -24,6 +24,8 @@ class Settings:
     trial_rows: int
     max_review_rounds: int
     reuse_min_similarity: float
+    approver_must_differ: bool
+    approvals_for_new_format: int
 
     def ensure(self) -> "Settings":
         for folder in (self.home, self.object_store, self.format_library):
@@ -45,5 +47,7 @@ def load_settings() -> Settings:
         sandbox_memory_mb=int(os.environ.get("ONBOARD_SANDBOX_MEMORY_MB", "2048")),
         trial_rows=int(os.environ.get("ONBOARD_TRIAL_ROWS", "200")),
         max_review_rounds=int(os.environ.get("ONBOARD_MAX_REVIEW_ROUNDS", "2")),
-        reuse_min_similarity=float(os.environ.get("ONBOARD_REUSE_MIN_SIMILARITY", "0.9")),
+        reuse_min_similarity=float(os.environ.get("ONBOARD_REUSE_MIN_SIMILARITY", "0.8")),
+        approver_must_differ=os.environ.get("ONBOARD_APPROVER_MUST_DIFFER", "false").lower() in ("1", "true", "yes"),
+        approvals_for_new_format=max(1, int(os.environ.get("ONBOARD_APPROVALS_FOR_NEW_FORMAT", "1"))),
     )

@@ -51,7 +51,10 @@ TransformName = Literal[
 
 
 class SourceFormat(BaseModel):
-    kind: Literal["csv", "xlsx", "xls", "json"]
+    kind: Literal[
+        "csv", "xlsx", "xls", "json", "swift_mt", "bai2", "nacha",
+        "camt.052", "camt.053", "camt.054", "pain.001", "pain.008", "ofx", "qif",
+    ]
     encoding: str | None = None
     delimiter: str | None = None
     quotechar: str | None = '"'

@@ -181,8 +181,10 @@ class FormatLibrary:
                     return entry
             same_layout = [e for e in entries if e.fingerprint.columns == current.columns and e.entity == spec.entity]
             version = max((e.version for e in same_layout), default=0) + 1
-            base_id = same_layout[0].format_id if same_layout else f"fmt-{hashlib.sha256(json.dumps(current.columns).encode()).hexdigest()[:10]}"
-            script_file = f"scripts/{base_id}-v{version}.py"
+            layout = json.dumps([spec.entity, current.kind, current.columns], ensure_ascii=False)
+            base_id = same_layout[0].format_id if same_layout else f"fmt-{hashlib.sha256(layout.encode('utf-8')).hexdigest()[:10]}"
+            # The script's own hash in the file name: a stored script is never overwritten.
+            script_file = f"scripts/{base_id}-v{version}-{digest[:12]}.py"
             path = self.folder / script_file
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(script, encoding="utf-8")

@@ -19,6 +19,7 @@ class IngestArgs(BaseModel):
     path: str | None = Field(None, description="local path of the client file")
     object_key: str | None = Field(None, description="object key of a file already in the store")
     display_name: str | None = None
+    entity: str | None = Field(None, description="for a banking-standard file, which of its tables to read")
 
 
 class ProfileArgs(BaseModel):

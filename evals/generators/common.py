@@ -15,6 +15,7 @@ import io
 import json
 import random
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +25,7 @@ from typing import Callable
 import openpyxl
 import phonenumbers
 import yaml
+from schwifty import IBAN
 
 from onboard.schema import load_schema
 
@@ -80,8 +82,8 @@ class CaseSpec:
     line_end: str = "\r\n"
     header: bool = True
     trailing_delimiter: bool = False
-    # Lines above the header (rows of cells) for csv and xlsx; the document around the
-    # record list for JSON. Called with the records, so a period line can quote their dates.
+    # Rows of cells above the header for csv and xlsx, or the document around the record
+    # list for JSON. It is called with the records, so a period line can quote their dates.
     preamble: Callable[[list[dict]], object] | None = None
     json_path: tuple[str, ...] = ("records",)
     xlsx_date_format: str = "DD.MM.YYYY"
@@ -112,13 +114,16 @@ def canonical(value) -> str:
 
 def write_case(spec: CaseSpec, out_root: Path, seed: int) -> Path:
     """Write the case folder `out_root/spec.name`: input file(s), expected.csv and case.yaml."""
-    # A string seed is hashed with SHA-512, so each case's data depends only on seed and name.
+    # random.seed converts a string with SHA-512, not hash(), so PYTHONHASHSEED has no effect
+    # and each case's data depends only on the seed and the case name.
     rng = random.Random(f"{seed}:{spec.name}")
     fields = list(load_schema().entity(spec.entity).fields)
     names = source_names(spec)
     document = _case_document(spec, names, fields)
     records = spec.records(rng, rng.randint(*spec.rows))
     _check_records(spec, records)
+    more = spec.records(rng, rng.randint(8, 20)) if spec.second_input else []
+    _check_records(spec, more)
 
     folder = out_root / spec.name
     folder.mkdir(parents=True)
@@ -131,10 +136,8 @@ def write_case(spec: CaseSpec, out_root: Path, seed: int) -> Path:
     (folder / "expected.csv").write_bytes(buffer.getvalue().encode("utf-8"))
 
     if spec.second_input:
-        more = spec.records(rng, rng.randint(8, 20))
-        _check_records(spec, more)
         (folder / spec.second_input).write_bytes(_input_bytes(spec, more))
-    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000)
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=None)
     (folder / "case.yaml").write_bytes(text.encode("utf-8"))
     return folder
 
@@ -168,7 +171,7 @@ def _check_records(spec: CaseSpec, records: list[dict]) -> None:
     """Raise ValueError when a gold column is empty in every row or a phone cell misparses."""
     for column in spec.columns:
         cells = [column.render(record) for record in records]
-        if column.target and all(cell in (None, "") for cell in cells):
+        if records and column.target and all(cell in (None, "") for cell in cells):
             raise ValueError(f"case {spec.name}: gold column {column.header!r} is empty in every row")
         if column.target != "phone":
             continue
@@ -267,3 +270,281 @@ def _json_bytes(spec: CaseSpec, document: dict, header: list[str], rows: list[li
     # Decimals become JSON numbers with their exact digits, never a binary float.
     text = re.sub(f'"{_JSON_NUMBER}(-?[0-9.]+)"', r"\1", text)
     return (text + "\n").encode(spec.encoding)
+
+
+# Values ------------------------------------------------------------------------------------
+
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+YYMMDD, YYYYMMDD, ISO, ISO_TIMESTAMP = "%y%m%d", "%Y%m%d", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"
+DMY_DOT2, DMY_DOT, DMY_DASH, DMY_SLASH = "%d.%m.%y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y"
+MDY_SLASH, DAY_MONTH_YEAR = "%m/%d/%Y", "%d %b %Y"
+
+
+def date_text(pattern: str) -> Callable[[dt.date], str]:
+    """Return a strftime formatter whose %b is the English month abbreviation under any locale."""
+    return lambda value: value.strftime(pattern.replace("%b", MONTHS[value.month - 1]))
+
+
+def random_date(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
+    return start + dt.timedelta(days=rng.randint(0, (end - start).days))
+
+
+def prove_day_order(records: list[dict], key: str) -> None:
+    """Move the first date under `key` to a day above 12 unless one is there already.
+
+    Without such a day a file cannot show whether its dates are day-first or month-first.
+    """
+    dated = [record for record in records if record.get(key)]
+    if dated and not any(record[key].day > 12 for record in dated):
+        dated[0][key] = dated[0][key].replace(day=13 + dated[0][key].day % 15)
+
+
+def cents(rng: random.Random, low: int, high: int) -> Decimal:
+    """Return a random amount between `low` and `high` with two decimals."""
+    return Decimal(rng.randint(low * 100, high * 100)).scaleb(-2)
+
+
+def money(decimal=".", group="", negative="-", prefix="", suffix="", plus=False, unsigned=False) -> Callable:
+    """Return a formatter of Decimal amounts in one bank's style.
+
+    `negative` is "-" (a leading minus, before any currency prefix), "trailing" ("100,00-")
+    or "()" ("(100.00)"). `unsigned` writes the absolute value, for debit/credit column pairs
+    and for amounts next to a sign indicator column. `plus` writes "+" before credits.
+    """
+
+    def render(value: Decimal) -> str:
+        whole, fraction = f"{abs(value).quantize(Decimal('0.01')):f}".split(".")
+        if group:
+            whole = f"{int(whole):,}".replace(",", group)
+        text = f"{prefix}{whole}{decimal}{fraction}{suffix}"
+        if unsigned or value >= 0:
+            return f"+{text}" if plus and value > 0 and not unsigned else text
+        if negative == "trailing":
+            return f"{text}-"
+        if negative == "()":
+            return f"({text})"
+        return f"-{text}"
+
+    return render
+
+
+def debit_part(fmt: Callable) -> Callable:
+    """Return a formatter for a debit column: the amount when it is negative, else empty."""
+    return lambda value: fmt(value) if value < 0 else ""
+
+
+def credit_part(fmt: Callable) -> Callable:
+    """Return a formatter for a credit column: the amount when it is positive, else empty."""
+    return lambda value: fmt(value) if value > 0 else ""
+
+
+def sign_mark(debit: str, credit: str) -> Callable:
+    """Return a formatter for a sign indicator column such as S/H, D/C or Af/Bij."""
+    return lambda value: debit if value < 0 else credit
+
+
+def enum_text(words: dict[str, str]) -> Callable:
+    return lambda value: words[value]
+
+
+def make_phone(rng: random.Random, region: str) -> str:
+    """Return a valid mobile number of `region` in E.164, varied from the region's example."""
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    digits = str(example.national_number)
+    kept = max(2, len(digits) - 7)  # the example's leading digits, which pick the mobile range
+    for _ in range(500):
+        tail = "".join(str(rng.randint(0, 9)) for _ in range(len(digits) - kept))
+        number = phonenumbers.parse(f"+{example.country_code}{digits[:kept]}{tail}")
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise ValueError(f"no valid mobile number found for region {region}")
+
+
+def phone_text(style: str) -> Callable[[str], str]:
+    """Return a formatter of E.164 numbers.
+
+    Styles: national, international, e164, 00 (international with 00 for +, except for
+    North American numbers), digits (national without spaces) and slash (national with "/"
+    after the area code). The style mixed picks national, international or 00 from the
+    number's last digit, so reruns pick the same.
+    """
+
+    def render(value: str) -> str:
+        number = phonenumbers.parse(value)
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        international = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        chosen = ("national", "international", "00")[int(value[-1]) % 3] if style == "mixed" else style
+        if chosen == "national":
+            return national
+        if chosen == "international":
+            return international
+        if chosen == "00" and number.country_code != 1:
+            return "00" + international[1:]
+        if chosen == "00":
+            return international  # North America dials 011, not 00, so "001 ..." would misparse
+        if chosen == "digits":
+            return re.sub(r"\D", "", national)
+        if chosen == "slash":
+            area, rest = national.split(" ", 1)
+            return f"{area}/{re.sub(r'[^0-9]', '', rest)}"
+        return value
+
+    return render
+
+
+# Bank codes that schwifty's bank registry contains, so IBAN.bic returns the bank's BIC.
+BANKS = {
+    "DE": [("37040044", ""), ("50010517", ""), ("10020890", "")],
+    "AT": [("20111", ""), ("12000", "")],
+    "FR": [("30004", "00001"), ("30006", "00001"), ("20041", "01005")],
+    "NL": [("INGB", ""), ("RABO", ""), ("ABNA", "")],
+    "BE": [("001", ""), ("068", "")],
+    "ES": [("2100", "0418"), ("0049", "1500"), ("0182", "2370")],
+    "IT": [("03069", "09606"), ("05428", "11101"), ("02008", "01664")],
+    "CZ": [("0800", ""), ("0300", ""), ("2010", "")],
+    "PL": [("10901014", ""), ("10202892", ""), ("11402004", "")],
+    "GB": [("NWBK", "601613"), ("BARC", "200000")],
+}
+ACCOUNT_DIGITS = {"DE": 10, "AT": 11, "FR": 11, "NL": 10, "BE": 7, "ES": 10, "IT": 12, "CZ": 10, "PL": 16, "GB": 8}
+
+
+def make_iban(rng: random.Random, country: str) -> IBAN:
+    bank, branch = rng.choice(BANKS[country])
+    digits = "".join(str(rng.randint(0, 9)) for _ in range(ACCOUNT_DIGITS[country]))
+    return IBAN.generate(country, bank_code=bank, branch_code=branch, account_code=digits)
+
+
+def domestic_account(iban: IBAN) -> str:
+    """Return the account number the way the country's own statements write it."""
+    bban = str(iban)[4:]
+    if iban.country_code == "CZ":
+        # number/bank code. The generated IBANs have the account prefix 000000, which is omitted.
+        return f"{int(bban[10:])}/{bban[:4]}"
+    if iban.country_code == "PL":
+        return str(iban)[2:]  # the NRB is the IBAN without the country code
+    if iban.country_code == "GB":
+        return bban[-8:]
+    return bban[-ACCOUNT_DIGITS[iban.country_code]:]
+
+
+def iban_text(spaced: bool) -> Callable[[str], str]:
+    return lambda value: IBAN(value).formatted if spaced else value
+
+
+# Names ---------------------------------------------------------------------------------------
+
+# Given names alternate female and male. A family name "male/female" has both forms.
+PEOPLE = {
+    "DE": ("Anna Lukas Sophie Jonas Marie Felix Sabine Jürgen", "Müller|Schmidt|Schneider|Fischer|Weber|Becker|Hoffmann|Schäfer"),
+    "AT": ("Katharina Florian Theresa Maximilian Johanna Tobias", "Gruber|Huber|Bauer|Pichler|Steiner|Moser|Hofer"),
+    "FR": ("Camille Louis Léa Hugo Chloé Arthur Élodie François", "Martin|Bernard|Dubois|Thomas|Robert|Petit|Durand|Lefèvre"),
+    "NL": ("Emma Daan Sanne Lars Fleur Bram Anouk Joris", "de Vries|Jansen|van den Berg|Bakker|Visser|Smit|Meijer|de Jong"),
+    "BE": ("Lotte Arne Elise Wout Louise Maxime", "Peeters|Janssens|Maes|Jacobs|Mertens|Willems|Lambert"),
+    "ES": ("Lucía Hugo Martina Pablo Sofía Álvaro Carmen Javier", "García López|Martínez Ruiz|Fernández Gil|Sánchez Mora|Romero Díaz|Navarro Torres"),
+    "IT": ("Giulia Marco Chiara Luca Francesca Matteo Sara Davide", "Rossi|Russo|Ferrari|Esposito|Bianchi|Romano|Colombo|Ricci"),
+    "CZ": ("Jana Petr Tereza Tomáš Lucie Jiří Kateřina Ondřej", "Novák/Nováková|Svoboda/Svobodová|Dvořák/Dvořáková|Černý/Černá|Procházka/Procházková|Kučera/Kučerová"),
+    "PL": ("Anna Piotr Katarzyna Tomasz Magdalena Paweł Agnieszka Michał", "Nowak|Kowalski/Kowalska|Wiśniewski/Wiśniewska|Wójcik|Kamiński/Kamińska|Zieliński/Zielińska"),
+    "GB": ("Olivia Oliver Amelia George Isla Harry Emily Jack", "Smith|Jones|Taylor|Brown|Williams|Wilson|Evans"),
+    "US": ("Emma Liam Ava Noah Mia James Harper Ethan", "Johnson|Miller|Davis|Garcia|Anderson|Clark|Walker"),
+}
+# Invented businesses, used as counterparties and organisation customers.
+COMPANIES = {
+    "DE": "Lindenhof Energie GmbH|Nordkamm Telekom AG|Bäckerei Sonnenbrot|Auwald Versicherung AG|Hausverwaltung Kesselberg GmbH",
+    "AT": "Almblick Handels GmbH|Donautal Strom AG|Kaffeehaus Ringstraße|Gamsberg Bau GmbH",
+    "FR": "Boulangerie des Tilleuls|Électricité du Val SARL|Assurances Belleforêt SA|Librairie du Quai|Transports Morvan SAS",
+    "NL": "Polderlicht Energie B.V.|Bakkerij de Molenwiek|Grachtzicht Verzekeringen N.V.|Duinwater Telecom B.V.",
+    "BE": "Brasserie Kempenhof BV|Ardennes Énergie SA|Schelde Logistiek NV|Boekhandel Leuvense Poort",
+    "ES": "Suministros Alameda S.L.|Energía del Tajo S.A.|Panadería La Espiga|Seguros Miramar S.A.|Talleres Guadarrama S.L.",
+    "IT": "Forno San Lorenzo S.r.l.|Energia Valdarno S.p.A.|Assicurazioni Lungomare S.p.A.|Trasporti Brenta S.r.l.",
+    "CZ": "Pekárna U Lípy s.r.o.|Vltavská energie a.s.|Stavby Podhradí s.r.o.|Pojišťovna Beskyd a.s.",
+    "PL": "Piekarnia Pod Kasztanem sp. z o.o.|Energia Mazowsze S.A.|Transport Wisłok sp. z o.o.|Ubezpieczenia Bałtyk S.A.",
+    "GB": "Hollybrook Energy Ltd|Marston Lane Bakery|Greywater Insurance plc|Kestrel Freight Ltd",
+    "US": "Cedar Ridge Utilities Inc.|Bluewater Grocery LLC|Summit Peak Insurance Co.|Harbor Point Logistics Inc.",
+}
+_FOLD = str.maketrans({"ß": "ss", "ł": "l", "Ł": "L"})
+
+
+def person(rng: random.Random, country: str) -> tuple[str, str]:
+    """Return an invented (given name, family name) of `country`."""
+    given_names, family_names = PEOPLE[country]
+    given_list = given_names.split()
+    index = rng.randrange(len(given_list))
+    family = rng.choice(family_names.split("|"))
+    if "/" in family:
+        male, female = family.split("/")
+        family = female if index % 2 == 0 else male
+    return given_list[index], family
+
+
+def company(rng: random.Random, country: str) -> str:
+    return rng.choice(COMPANIES[country].split("|"))
+
+
+def email_for(name: str, rng: random.Random) -> str:
+    """Return an address at a reserved example domain (RFC 2606) built from `name`."""
+    folded = unicodedata.normalize("NFKD", name.translate(_FOLD)).encode("ascii", "ignore").decode()
+    local = re.sub(r"[^a-z0-9]+", ".", folded.lower()).strip(".")
+    return f"{local}@{rng.choice(['example.com', 'example.net', 'example.org'])}"
+
+
+# Header words --------------------------------------------------------------------------------
+
+# Header words per language, in field order, as bank exports name the columns. The last
+# entries name distractors: columns that look like a target field but are not one.
+CUSTOMER_WORDS = (
+    "customer_id customer_type full_name given_name family_name date_of_birth incorporation_date tax_id email phone "
+    "address_line1 address_line2 city postal_code country kyc_risk_rating nationality created_at branch_id salutation"
+).split()
+ACCOUNT_WORDS = (
+    "account_id customer_id iban account_number bic currency account_type opened_on status balance balance_date "
+    "overdraft_limit branch_id"
+).split()
+TRANSACTION_WORDS = (
+    "transaction_id account_id booking_date value_date amount currency description counterparty_name "
+    "counterparty_account reference transaction_type balance_after row_no mandate_id"
+).split()
+_CUSTOMER = {
+    "en": "Customer ID|Customer Type|Full Name|First Name|Last Name|Date of Birth|Incorporation Date|Tax ID|Email|Phone|Address Line 1|Address Line 2|City|Postal Code|Country of Residence|Risk Rating|Nationality|Created At|Branch ID|Title",
+    "de": "Kundennummer|Kundenart|Name|Vorname|Nachname|Geburtsdatum|Gründungsdatum|Steuer-ID|E-Mail|Telefon|Straße|Adresszusatz|Ort|PLZ|Wohnsitzland|Risikoklasse|Staatsangehörigkeit|Angelegt am|Filiale|Anrede",
+    "fr": "Code client|Type de client|Nom complet|Prénom|Nom|Date de naissance|Date d'immatriculation|Numéro fiscal|Courriel|Téléphone|Adresse|Complément d'adresse|Ville|Code postal|Pays de résidence|Niveau de risque|Nationalité|Date de création|Code agence|Civilité",
+    "nl": "Klantnummer|Klanttype|Naam|Voornaam|Achternaam|Geboortedatum|Oprichtingsdatum|Fiscaal nummer|E-mailadres|Telefoonnummer|Adres|Adresregel 2|Woonplaats|Postcode|Land|Risicoprofiel|Nationaliteit|Aangemaakt op|Filiaal|Aanhef",
+    "es": "ID cliente|Tipo de persona|Nombre completo|Nombre|Apellidos|Fecha de nacimiento|Fecha de constitución|NIF|Correo electrónico|Teléfono|Domicilio|Domicilio 2|Población|Código postal|País de residencia|Nivel de riesgo|Nacionalidad|Fecha de alta|Oficina|Tratamiento",
+    "it": "Codice cliente|Tipo cliente|Intestatario|Nome|Cognome|Data di nascita|Data di costituzione|Codice fiscale|Email|Telefono|Indirizzo|Presso|Comune|CAP|Paese di residenza|Profilo di rischio|Cittadinanza|Data inserimento|Filiale|Titolo",
+    "cs": "Číslo klienta|Typ klienta|Jméno a příjmení|Jméno|Příjmení|Datum narození|Datum vzniku|DIČ|E-mail|Telefon|Ulice|Doplněk adresy|Obec|PSČ|Stát|Riziková kategorie|Státní občanství|Datum založení záznamu|Pobočka|Oslovení",
+    "pl": "Nr klienta|Typ klienta|Imię i nazwisko|Imię|Nazwisko|Data urodzenia|Data założenia|NIP|E-mail|Telefon|Adres|Adres cd.|Miejscowość|Kod pocztowy|Kraj zamieszkania|Poziom ryzyka|Obywatelstwo|Data utworzenia|Oddział|Zwrot grzecznościowy",
+}
+_ACCOUNT = {
+    "en": "Account ID|Customer ID|IBAN|Account Number|BIC|Currency|Account Type|Open Date|Status|Balance|Balance Date|Overdraft Limit|Branch ID",
+    "de": "Konto-ID|Kundennummer|IBAN|Kontonummer|BIC|Währung|Kontoart|Eröffnungsdatum|Status|Kontostand|Stand per|Dispositionskredit|Filiale",
+    "fr": "Identifiant compte|Code client|IBAN|Numéro de compte|BIC|Devise|Type de compte|Date d'ouverture|Statut|Solde|Date du solde|Découvert autorisé|Code agence",
+    "nl": "Rekening-ID|Klantnummer|IBAN|Rekeningnummer|BIC|Valuta|Soort rekening|Openingsdatum|Status|Saldo|Saldodatum|Kredietlimiet|Filiaal",
+    "es": "ID cuenta|ID cliente|IBAN|Número de cuenta|BIC|Divisa|Tipo de cuenta|Fecha de apertura|Estado|Saldo|Fecha saldo|Límite de descubierto|Oficina",
+    "it": "Codice rapporto|NDG|IBAN|Numero conto|BIC|Divisa|Tipologia conto|Data apertura|Stato|Saldo contabile|Data saldo|Fido accordato|Filiale",
+    "cs": "ID účtu|Číslo klienta|IBAN|Číslo účtu|BIC|Měna|Typ účtu|Datum založení|Stav|Zůstatek|Ke dni|Povolený debet|Pobočka",
+    "pl": "ID rachunku|Nr klienta|IBAN|Numer rachunku|BIC|Waluta|Typ rachunku|Data otwarcia|Status|Saldo|Data salda|Limit debetowy|Oddział",
+}
+_TRANSACTION = {
+    "en": "Transaction ID|Account|Booking Date|Value Date|Amount|Currency|Description|Counterparty|Counterparty Account|Reference|Type|Balance|Row No|Mandate ID",
+    "de": "Buchungs-ID|Auftragskonto|Buchungstag|Wertstellung|Betrag|Währung|Verwendungszweck|Auftraggeber/Empfänger|IBAN Auftraggeber/Empfänger|Kundenreferenz|Buchungstext|Saldo nach Buchung|Lfd. Nr.|Mandatsreferenz",
+    "fr": "N° d'opération|Compte|Date opération|Date de valeur|Montant|Devise|Libellé|Tiers|Compte du tiers|Référence|Type d'opération|Solde|N° de ligne|Référence du mandat",
+    "nl": "Transactie-ID|Rekening|Boekdatum|Rentedatum|Bedrag|Valuta|Omschrijving|Naam tegenpartij|Tegenrekening|Betalingskenmerk|Transactiesoort|Saldo na boeking|Volgnummer|Machtigingskenmerk",
+    "es": "ID movimiento|Cuenta|Fecha operación|Fecha valor|Importe|Divisa|Concepto|Beneficiario/Ordenante|Cuenta contraparte|Referencia|Tipo de movimiento|Saldo|Nº línea|Referencia del mandato",
+    "it": "ID movimento|Conto|Data contabile|Data valuta|Importo|Divisa|Descrizione|Controparte|Conto controparte|Riferimento|Causale|Saldo|N. riga|ID mandato",
+    "cs": "ID pohybu|Číslo účtu|Datum zaúčtování|Datum valuty|Částka|Měna|Zpráva pro příjemce|Název protiúčtu|Protiúčet|Variabilní symbol|Typ transakce|Zůstatek|Pořadí|ID mandátu",
+    "pl": "ID transakcji|Numer rachunku|Data księgowania|Data waluty|Kwota|Waluta|Opis operacji|Nadawca/Odbiorca|Rachunek nadawcy/odbiorcy|Numer referencyjny|Typ transakcji|Saldo po operacji|Lp.|Identyfikator mandatu",
+}
+
+
+def _vocabulary(words: list[str], table: dict[str, str]) -> dict[str, dict[str, str]]:
+    vocabulary = {}
+    for language, line in table.items():
+        headers = line.split("|")
+        if len(headers) != len(words):
+            raise ValueError(f"header words for {language!r}: {len(headers)} entries, expected {len(words)}")
+        vocabulary[language] = dict(zip(words, headers))
+    return vocabulary
+
+
+CUSTOMER_HEADERS = _vocabulary(CUSTOMER_WORDS, _CUSTOMER)
+ACCOUNT_HEADERS = _vocabulary(ACCOUNT_WORDS, _ACCOUNT)
+TRANSACTION_HEADERS = _vocabulary(TRANSACTION_WORDS, _TRANSACTION)

@@ -22,16 +22,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from onboard.errors import InputFileError
-from onboard.reader import ParsedTable, decode_text
 from onboard.spec import SourceFormat
 
-# NOTE: SourceFormat.kind offers no value for BAI2 files yet. "csv" with no delimiter passes
-# the model's validation; replace it once spec.py gains a kind for these standards.
-SOURCE_KIND = "csv"
+if TYPE_CHECKING:
+    from onboard.reader import ParsedTable
+
+SOURCE_KIND = "bai2"
 
 RECORD_CODES = ("01", "02", "03", "16", "49", "88", "98", "99")
 _RECORD_START = re.compile(r"^\s*(\d{2}),")
@@ -39,10 +40,11 @@ _RECORD_START = re.compile(r"^\s*(\d{2}),")
 _NEXT_RECORD = re.compile(r"/\s*(?=(?:" + "|".join(RECORD_CODES) + r"),)")
 _AMOUNT = re.compile(r"^[+-]?\d+$")
 
-# BAI2 amounts carry no decimal point: the decimal places follow from the currency code.
-# These are the currencies whose ISO 4217 minor unit is not 2; every other currency,
-# and an empty code, which BAI2 reads as US dollars, has 2 implied decimals.
-# NOTE: a bank may still send such a currency with 2 implied decimals; the file cannot say.
+# BAI2 amounts carry no decimal point, so the decimal places follow from the currency code.
+# These are the currencies whose ISO 4217 minor unit is not 2. Every other currency has 2
+# implied decimals, and so has an empty code, which BAI2 reads as US dollars.
+# NOTE: a bank may still send one of these currencies with 2 implied decimals. The file does
+# not state the decimals, so such amounts come out 100 times too large or too small.
 _DECIMALS = {
     **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"], 0),
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
@@ -111,13 +113,16 @@ def parse_bai2(raw: bytes, name: str) -> dict[str, ParsedTable]:
     """Parse a BAI2 file into "transaction" and "account" tables.
 
     Raises InputFileError, naming the file and the line, for text outside a record, an
-    unknown record code, an 88 with no record before it, a 16 outside an account, or an
-    amount that is not a whole number of minor units.
+    unknown record code or an 88 with no record before it. It also raises for a 16 outside
+    an account and for an amount that is not a whole number of minor units.
     """
+    # onboard.reader dispatches to this module, so it is imported at call time.
+    from onboard.reader import decode_text
+
     text, encoding = decode_text(raw, name)
     records = _merge_continuations(_records(text, name), name)
     if not records:
-        raise InputFileError(name, "contains no BAI2 record: no line starts with a record code such as 01,", "Check that this is a BAI2 file, or ask the bank to export it again")
+        raise InputFileError(name, "contains no BAI2 record, because no line starts with a record code such as 01,", "Check that this is a BAI2 file, or ask the bank to export it again")
 
     group: dict[str, str] = {}
     account: dict[str, str] | None = None
@@ -136,7 +141,7 @@ def parse_bai2(raw: bytes, name: str) -> dict[str, ParsedTable]:
             account_lines.append(record.line)
         elif record.code == "16":
             if account is None:
-                raise InputFileError(name, f"line {record.line}: transaction detail record 16 comes before any 03 account identifier record", "Ask the bank for the complete BAI2 file: each account starts with a 03 record")
+                raise InputFileError(name, f"line {record.line}: transaction detail record 16 comes before any 03 account identifier record", "Ask the bank for the complete BAI2 file, in which each account starts with a 03 record")
             transactions.append(_transaction_detail(record.content, account, record.line, name))
             transaction_lines.append(record.line)
         elif record.code == "49" and account is not None:
@@ -197,7 +202,7 @@ def _merge_continuations(records: list[_Record], name: str) -> list[_Record]:
             merged.append(record)
             continue
         if not merged:
-            raise InputFileError(name, f"line {record.line}: continuation record 88 has no record before it to continue", "Ask the bank to export the BAI2 file again: it looks cut off at the start")
+            raise InputFileError(name, f"line {record.line}: continuation record 88 has no record before it to continue", "Ask the bank to export the BAI2 file again, because it looks cut off at the start")
         previous = merged[-1]
         if previous.code == "16" and _text_started(previous.content):
             previous.content = _join_text(previous.content, record.content)
@@ -242,7 +247,7 @@ def _group_header(fields: list[str]) -> dict[str, str]:
 
 
 def _account_identifier(fields: list[str], group: dict[str, str], line: int, name: str) -> dict[str, str]:
-    """Return the account row: the group's date, the account and its status and summary items."""
+    """Return the account row with the group's date, the account and its status and summary items."""
     currency = _field(fields, 1).upper() or group.get("02.currency") or DEFAULT_CURRENCY
     row = {
         "02.originator identification": group.get("02.originator identification", ""),
@@ -256,7 +261,7 @@ def _account_identifier(fields: list[str], group: dict[str, str], line: int, nam
         type_code = fields[position].strip()
         width = _funds_type_width(fields, position + 3)
         if not type_code:
-            # A defaulted item (",,,,") holds nothing but still takes its fields.
+            # A defaulted item (",,,,") contains nothing but still takes its fields.
             position += 3 + width
             continue
         label = f"03.{type_code} {_TYPE_CODE_NAMES[type_code]}" if type_code in _TYPE_CODE_NAMES else f"03.{type_code} amount"
@@ -316,8 +321,8 @@ def _transaction_detail(content: str, account: dict[str, str], line: int, name: 
 def _mark(type_code: str) -> str:
     """Return "C" or "D" for the type code's direction, or "" when the code has none.
 
-    BAI2 type codes 100-399 and 920-959 are credits, 400-699 and 960-999 debits; status
-    codes (001-099, 900-919) and 700-899 carry no direction.
+    BAI2 type codes 100-399 and 920-959 are credits, and 400-699 and 960-999 are debits.
+    Status codes (001-099, 900-919) and codes 700-899 carry no direction.
     """
     if not type_code.isdigit():
         return ""
@@ -335,7 +340,7 @@ def _amount_text(raw_amount: str, currency: str, line: int, name: str) -> str:
     if not raw_amount:
         return ""
     if not _AMOUNT.match(raw_amount):
-        raise InputFileError(name, f"line {line}: amount {raw_amount!r} is not a whole number of minor units", "Ask the bank to export the BAI2 file again: BAI2 amounts carry no decimal point")
+        raise InputFileError(name, f"line {line}: amount {raw_amount!r} is not a whole number of minor units", "Ask the bank to export the BAI2 file again. BAI2 amounts carry no decimal point")
     return _plain(Decimal(raw_amount).scaleb(-_DECIMALS.get(currency, 2)))
 
 
@@ -355,7 +360,18 @@ def _table(rows: list[dict[str, str]], lines: list[int], base_columns: list[str]
         columns += [column for column in row if column not in columns]
     # The account trailer's totals read best after the account's own items.
     columns = [c for c in columns if not c.startswith("49.")] + [c for c in columns if c.startswith("49.")]
-    records = [[row.get(column, "") for column in columns] for row in rows]
+    from onboard.reader import MAX_CELL_CHARS, ParsedTable
+
+    records: list[list[str]] = []
+    kept_lines: list[int] = []
+    bad_rows: list[dict] = []
+    for row, line in zip(rows, lines):
+        cells = [row.get(column, "") for column in columns]
+        if any(len(cell) > MAX_CELL_CHARS for cell in cells):
+            bad_rows.append({"line": line, "reason": f"a cell longer than {MAX_CELL_CHARS} characters"})
+            continue
+        records.append(cells)
+        kept_lines.append(line)
     frame = pd.DataFrame(records, columns=columns, dtype=object)
     source = SourceFormat(kind=SOURCE_KIND, encoding=encoding, delimiter=None, quotechar=None, columns=columns)
-    return ParsedTable(frame=frame, source=source, line_numbers=lines)
+    return ParsedTable(frame=frame, source=source, line_numbers=kept_lines, bad_rows=bad_rows)

@@ -20,6 +20,7 @@ document that declares or references entities is rejected (see ``parse_xml_safel
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +28,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from lxml import etree
-from pydantic import ValidationError
 
 from onboard.errors import InputFileError
 from onboard.spec import SourceFormat
@@ -55,7 +55,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class RowError(ValueError):
-    """A record that cannot become a row; the message becomes the bad row's reason."""
+    """A record that cannot become a row, so its message becomes the bad row's reason."""
 
 
 @dataclass
@@ -111,7 +111,7 @@ def parse_xml_safely(raw: bytes, name: str) -> XmlDocument:
         raise InputFileError(
             name,
             f"is not well-formed XML at line {line + line_offset}, column {column}: {error.msg}",
-            "Ask the client to export the file again; a file cut off during transfer or edited by hand fails this way",
+            "Ask the client to export the file again, because a file cut off in transfer or edited by hand fails this way",
         ) from None
 
     docinfo = root.getroottree().docinfo
@@ -127,14 +127,7 @@ def parse_xml_safely(raw: bytes, name: str) -> XmlDocument:
 
 def standard_source(kind: str, encoding: str | None, record_path: str, preamble: dict[str, str]) -> SourceFormat:
     """Build the SourceFormat of a table read from a banking standard's file."""
-    fields = {"kind": kind, "encoding": encoding, "record_path": record_path, "preamble": preamble}
-    try:
-        return SourceFormat(**fields)
-    except ValidationError:
-        # NOTE: SourceFormat.kind in onboard/spec.py accepts only csv, xlsx, xls and json so far,
-        # so this model is built unvalidated. A MappingSpec that embeds it serialises, but fails
-        # validation when it is loaded again, until spec.py lists the standard formats.
-        return SourceFormat.model_construct(**fields)
+    return SourceFormat(kind=kind, encoding=encoding, record_path=record_path, preamble=preamble)
 
 
 def make_table(
@@ -144,7 +137,7 @@ def make_table(
     bad_rows: list[dict],
     source: SourceFormat,
 ) -> ParsedTable:
-    """Build a ParsedTable with `columns` in order; rows with an over-long cell become bad rows."""
+    """Build a ParsedTable with `columns` in order. Rows with an over-long cell become bad rows."""
     from onboard.reader import MAX_CELL_CHARS, ParsedTable
 
     records: list[list[str]] = []
@@ -178,22 +171,22 @@ def _local(element: etree._Element) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
+@functools.lru_cache(maxsize=512)
+def _any_namespace(path: str) -> str:
+    """Return the lxml path that matches each name in any namespace or none ("{*}Name")."""
+    return "/".join("{*}" + part for part in path.split("/"))
+
+
 def _children(element: etree._Element | None, name: str) -> list[etree._Element]:
-    if element is None:
-        return []
-    return [child for child in element if _local(child) == name]
+    return _find_all(element, name)
 
 
 def _find_all(element: etree._Element | None, path: str) -> list[etree._Element]:
-    found = [element] if element is not None else []
-    for part in path.split("/"):
-        found = [child for node in found for child in _children(node, part)]
-    return found
+    return element.findall(_any_namespace(path)) if element is not None else []
 
 
 def _find(element: etree._Element | None, path: str) -> etree._Element | None:
-    found = _find_all(element, path)
-    return found[0] if found else None
+    return element.find(_any_namespace(path)) if element is not None else None
 
 
 def _clean(text: str | None) -> str:
@@ -218,7 +211,7 @@ def _joined_text(element: etree._Element | None, path: str) -> str:
 
 
 def _date(element: etree._Element | None, path: str) -> str:
-    """Return the ISO date at `path`, which holds a date directly or in a Dt or DtTm child."""
+    """Return the ISO date at `path`, which contains the date directly or in a Dt or DtTm child."""
     node = _find(element, path)
     if node is None:
         return ""
@@ -420,7 +413,12 @@ def _camt_account_row(report: etree._Element) -> dict[str, str]:
         code = _text(balance, "Tp/CdOrPrtry/Cd", "Tp/CdOrPrtry/Prtry")
         balances.setdefault(code, balance)
 
-    opening_code = "OPBD" if "OPBD" in balances else ("PRCD" if "PRCD" in balances else "")
+    # An intraday camt.052 report has no opening booked balance, only the previous closing one.
+    opening_code = ""
+    for code in ("OPBD", "PRCD"):
+        if code in balances:
+            opening_code = code
+            break
     opening = _balance_cells(balances.get(opening_code))
     closing = _balance_cells(balances.get("CLBD"))
     available = _balance_cells(balances.get("CLAV"))
@@ -428,8 +426,8 @@ def _camt_account_row(report: etree._Element) -> dict[str, str]:
     return {
         "Acct.IBAN": _text(account, "Id/IBAN"),
         "Acct.Othr.Id": _text(account, "Id/Othr/Id"),
-        # Many banks leave out Acct/Ccy; the balances are then the only statement of the
-        # account currency, so their Ccy fills the gap.
+        # Many banks leave out Acct/Ccy. The balances then give the only account currency in
+        # the file, so their Ccy fills the gap.
         "Acct.Ccy": _text(account, "Ccy") or balance_currency,
         "Acct.Nm": _text(account, "Nm"),
         "Acct.Ownr.Nm": _text(account, "Ownr/Nm", "Ownr/Pty/Nm"),
@@ -470,7 +468,7 @@ def _entry_rows(
     if indicator not in ("CRDT", "DBIT"):
         raise RowError(f"Ntry/CdtDbtInd is {indicator!r}, expected CRDT or DBIT")
 
-    # The indicator already gives the direction of this booking, reversals included: ISO 20022
+    # The indicator gives the direction of this booking, reversals included, because ISO 20022
     # defines a CRDT entry with RvslInd true as the reversal of an earlier debit. So RvslInd
     # does not change the sign and is passed on as its own column.
     entry_cells = {

@@ -26,22 +26,23 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from onboard.errors import InputFileError
-from onboard.reader import ParsedTable, decode_text
 from onboard.spec import SourceFormat
 
-# NOTE: SourceFormat.kind offers no value for NACHA files yet. "csv" with no delimiter passes
-# the model's validation; replace it once spec.py gains a kind for these standards.
-SOURCE_KIND = "csv"
+if TYPE_CHECKING:
+    from onboard.reader import ParsedTable
+
+SOURCE_KIND = "nacha"
 
 RECORD_LENGTH = 94
 # Writers that trim trailing blanks shorten a record whose last fields may be blank: the
 # file header's reference code (87-94) and the file control's reserved area (56-94).
 # Every other record ends with a number, so a short one is damaged.
-_SHORTEST_RECORD = {"1": 86, "9": 55}
+_MIN_RECORD_LENGTH = {"1": 86, "9": 55}
 # ACH amounts are US dollars with two implied decimals, IAT entries included.
 CURRENCY = "USD"
 
@@ -88,7 +89,7 @@ _ENTRY_COMMON = [
     ("6.addenda record indicator", 79, 79),
     ("6.trace number", 80, 94),
 ]
-# Positions 13-29 and 40-78 by standard entry class; PPD is the default layout.
+# Positions 13-29 and 40-78 by standard entry class. PPD is the default layout.
 _ENTRY_LAYOUTS = {
     "PPD": [
         ("6.DFI account number", 13, 29),
@@ -222,10 +223,13 @@ def parse_nacha(raw: bytes, name: str) -> dict[str, ParsedTable]:
     """Parse a NACHA ACH file into a "transaction" table, one row per entry detail record.
 
     Raises InputFileError, naming the file and the line, for a record that is not 94
-    characters long, an unknown record type, an entry or addenda outside its batch or
-    entry, a non-numeric amount, a batch whose control record does not match its
-    entries, and a file that ends before its batch or file control record.
+    characters long, an unknown record type, or an entry or addenda outside its batch or
+    entry. It also raises for a non-numeric amount, for a batch whose control record does
+    not match its entries, and for a file that ends before its batch or file control record.
     """
+    # onboard.reader dispatches to this module, so it is imported at call time.
+    from onboard.reader import decode_text
+
     text, encoding = decode_text(raw, name)
     file_header: dict[str, str] = {}
     batch: _Batch | None = None
@@ -267,11 +271,11 @@ def parse_nacha(raw: bytes, name: str) -> dict[str, ParsedTable]:
             raise _error(name, number, f"record type {record_type!r} is not a NACHA record type (1, 5, 6, 7, 8 or 9)")
 
     if batch is not None:
-        raise InputFileError(name, f"the file ends inside the batch that starts at line {batch.line}: its batch control record 8 is missing", "Ask the originator for the complete ACH file: this one looks cut off")
+        raise InputFileError(name, f"the file ends inside the batch that starts at line {batch.line}, whose batch control record 8 is missing", "Ask the originator for the complete ACH file, because this one looks cut off")
     if not rows and not file_header:
-        raise InputFileError(name, "contains no NACHA record: no line starts with record type 1, 5 or 6", "Check that this is a NACHA ACH file, or ask the originator to export it again")
+        raise InputFileError(name, "contains no NACHA record, because no line starts with record type 1, 5 or 6", "Check that this is a NACHA ACH file, or ask the originator to export it again")
     if not file_control_seen:
-        raise InputFileError(name, "has no file control record 9 at the end", "Ask the originator for the complete ACH file: this one looks cut off")
+        raise InputFileError(name, "has no file control record 9 at the end", "Ask the originator for the complete ACH file, because this one looks cut off")
 
     for row, texts in zip(rows, addenda_text):
         row["7.addenda text"] = " ".join(texts)
@@ -281,7 +285,8 @@ def parse_nacha(raw: bytes, name: str) -> dict[str, ParsedTable]:
 def _records(text: str, name: str) -> list[tuple[int, str]]:
     """Return (physical line, record) pairs without blank lines and 9999... padding records."""
     physical = re.split(r"\r\n|\r|\n", text)
-    # Some systems send the records with no line breaks at all.
+    # Some systems send the records with no line breaks at all. Their records are then
+    # numbered as if each were a line.
     if len(physical) <= 2 and len(physical[0]) > RECORD_LENGTH and len(physical[0]) % RECORD_LENGTH == 0:
         chunks = [physical[0][i:i + RECORD_LENGTH] for i in range(0, len(physical[0]), RECORD_LENGTH)]
         physical = chunks + physical[1:]
@@ -294,8 +299,8 @@ def _records(text: str, name: str) -> list[tuple[int, str]]:
             line = line[:RECORD_LENGTH]
         if line == "9" * RECORD_LENGTH:
             continue  # padding that fills the last block of ten records
-        shortest = _SHORTEST_RECORD.get(line[0], RECORD_LENGTH)
-        if not shortest <= len(line) <= RECORD_LENGTH:
+        min_length = _MIN_RECORD_LENGTH.get(line[0], RECORD_LENGTH)
+        if not min_length <= len(line) <= RECORD_LENGTH:
             raise _error(name, number, f"the record is {len(line)} characters long, but NACHA records are {RECORD_LENGTH}")
         records.append((number, line.ljust(RECORD_LENGTH)))
     return records
@@ -328,7 +333,12 @@ def _entry_detail(record: str, batch: _Batch, file_header: dict[str, str], line:
     row["6.mark"] = mark
     row["6.amount (cents)"] = cents_text
     row["6.amount"] = format(amount, "f")
-    row["6.amount (signed)"] = "" if not mark else format(-amount if mark == "D" and cents else amount, "f")
+    if mark == "D" and cents:
+        row["6.amount (signed)"] = format(-amount, "f")
+    elif mark:
+        row["6.amount (signed)"] = format(amount, "f")
+    else:
+        row["6.amount (signed)"] = ""
     layout = _ENTRY_LAYOUTS.get(batch.header["5.standard entry class code"], _ENTRY_LAYOUTS["PPD"])
     row.update(_cut_fields(record, layout))
     return row
@@ -383,7 +393,7 @@ def _check_batch_control(record: str, batch: _Batch, line: int, name: str) -> No
         raise InputFileError(
             name,
             f"line {line}: the batch control record does not match the batch that starts at line {batch.line}: " + "; ".join(problems),
-            "Ask the originator for the ACH file again: this one is incomplete or was edited",
+            "Ask the originator for the ACH file again, because this one is incomplete or was edited",
         )
 
 
@@ -399,7 +409,18 @@ def _table(rows: list[dict[str, str]], lines: list[int], encoding: str) -> Parse
     columns = list(TRANSACTION_COLUMNS)
     for row in rows:
         columns += [column for column in row if column not in columns]
-    records = [[row.get(column, "") for column in columns] for row in rows]
+    from onboard.reader import MAX_CELL_CHARS, ParsedTable
+
+    records: list[list[str]] = []
+    kept_lines: list[int] = []
+    bad_rows: list[dict] = []
+    for row, line in zip(rows, lines):
+        cells = [row.get(column, "") for column in columns]
+        if any(len(cell) > MAX_CELL_CHARS for cell in cells):
+            bad_rows.append({"line": line, "reason": f"a cell longer than {MAX_CELL_CHARS} characters"})
+            continue
+        records.append(cells)
+        kept_lines.append(line)
     frame = pd.DataFrame(records, columns=columns, dtype=object)
     source = SourceFormat(kind=SOURCE_KIND, encoding=encoding, delimiter=None, quotechar=None, columns=columns)
-    return ParsedTable(frame=frame, source=source, line_numbers=lines)
+    return ParsedTable(frame=frame, source=source, line_numbers=kept_lines, bad_rows=bad_rows)

@@ -12,14 +12,13 @@ Written here instead of using a library, because neither reads the three sample 
 * ofxtools 1.1.1 validates against the specification and rejects a real checking export whose
   BANKID is longer than 9 characters.
 
-QIF has no library that keeps each field as written: quiffen 4.0.1 turns dates into datetime
-values with a guessed day/month order. The product decides date and number formats per column
+QIF has no library that keeps each field as written, because quiffen 4.0.1 turns dates into
+datetime values with a day/month order that the caller sets for the whole file. The product decides date and number formats per column
 later, so QIF dates and amounts stay as written here.
 """
 
 from __future__ import annotations
 
-import bisect
 import html
 import re
 from dataclasses import dataclass, field
@@ -114,7 +113,7 @@ def parse_ofx(raw: bytes, name: str) -> dict[str, ParsedTable]:
     """Read an OFX or QFX file (1.x SGML or 2.x XML) into "transaction" and "account" tables.
 
     "account" has one row per STMTRS or CCSTMTRS. "transaction" has one row per STMTTRN and is
-    left out when no statement lists a transaction. Raises InputFileError when the file holds
+    left out when no statement lists a transaction. Raises InputFileError when the file contains
     no bank or credit card statement.
     """
     head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096]
@@ -178,8 +177,8 @@ def parse_ofx(raw: bytes, name: str) -> dict[str, ParsedTable]:
                     "NAME": transaction.value("NAME", "PAYEE/NAME"),
                     "MEMO": transaction.value("MEMO"),
                     "PAYEEID": transaction.value("PAYEEID"),
-                    # NOTE: with CURRENCY present, OFX gives TRNAMT in that currency, not in CURDEF;
-                    # the CURDEF column still shows the statement's default currency.
+                    # NOTE: with CURRENCY present, OFX gives TRNAMT in that currency, not in CURDEF,
+                    # but the CURDEF column still shows the statement's default currency.
                     "CURRENCY.CURSYM": transaction.value("CURRENCY/CURSYM"),
                     "ORIGCURRENCY.CURSYM": transaction.value("ORIGCURRENCY/CURSYM"),
                 }
@@ -249,7 +248,7 @@ def _read_ofx_sgml(raw: bytes, name: str) -> tuple[OfxNode, str, dict[str, str]]
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
-        # The header names the wrong character set; latin-1 decodes any byte and keeps ASCII.
+        # The header names the wrong character set. Latin-1 decodes any byte and keeps ASCII.
         encoding = "latin-1"
         text = raw.decode(encoding)
     return _parse_sgml(text, text.find("<"), name), encoding, preamble
@@ -261,7 +260,7 @@ def _sgml_encoding(header: dict[str, str]) -> str:
     charset = header.get("CHARSET", "").upper()
     if charset in ("ISO-8859-1", "8859-1", "LATIN1"):
         return "latin-1"
-    # CHARSET 1252 is the usual value; NONE and missing headers come from the same exporters.
+    # CHARSET 1252 is the usual value, and NONE or a missing header comes from the same exporters.
     return "cp1252"
 
 
@@ -270,18 +269,17 @@ def _parse_sgml(text: str, body_start: int, name: str) -> OfxNode:
 
     An open tag followed by text is an element with a value, closed or not. An open tag
     followed directly by another tag is an aggregate, which the specification requires to be
-    closed. An empty element that breaks that rule is taken for an aggregate at first; when a
-    close tag further out ends it, its children are handed back to its parent.
+    closed. An empty element that breaks that rule is taken for an aggregate at first. When a
+    close tag further out ends it, its children are moved back to its parent.
     """
-    line_starts = [0] + [match.end() for match in re.finditer(r"\n", text)]
-
-    def line_at(offset: int) -> int:
-        return bisect.bisect_right(line_starts, offset)
-
     root = OfxNode("#document")
     stack = [root]
     tags = list(_SGML_TAG.finditer(text, body_start))
+    line = text.count("\n", 0, body_start) + 1
+    counted_to = body_start
     for index, match in enumerate(tags):
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
         closing, tag = match.group(1), match.group(2).upper()
         end = tags[index + 1].start() if index + 1 < len(tags) else len(text)
         following = text[match.end():end].strip()
@@ -289,7 +287,7 @@ def _parse_sgml(text: str, body_start: int, name: str) -> OfxNode:
         if closing:
             depth = next((d for d in range(len(stack) - 1, 0, -1) if stack[d].tag == tag), None)
             if depth is None:
-                # The close tag of an element that holds a value, which is already complete.
+                # The close tag of an element with a value, which is already complete.
                 continue
             while len(stack) > depth + 1:
                 unclosed = stack.pop()
@@ -300,10 +298,10 @@ def _parse_sgml(text: str, body_start: int, name: str) -> OfxNode:
             stack.pop()
             continue
 
-        node = OfxNode(tag=tag, line=line_at(match.start()))
+        node = OfxNode(tag=tag, line=line)
         stack[-1].children.append(node)
         if following:
-            node.text = html.unescape(following)
+            node.text = html.unescape(following) if "&" in following else following
         else:
             stack.append(node)
 
@@ -345,8 +343,8 @@ QIF_ACCOUNT_COLUMNS = [
     "$ (Balance)",
 ]
 
-# Headers of transaction lists; categories, classes, memorised payees, securities and prices
-# are lists of other things and are skipped.
+# Headers of transaction lists. Categories, classes, memorised payees, securities and prices
+# are lists of other things, so they are skipped.
 _QIF_TRANSACTION_TYPES = {"bank", "cash", "ccard", "oth a", "oth l", "invoice"}
 _QIF_SPLIT_SEPARATOR = " | "
 
@@ -453,7 +451,7 @@ def _qif_transaction_row(record: list[tuple[str, str]], record_type: str, accoun
         else:
             first.setdefault(code, value)
 
-    # T is the amount; some writers give U (the same amount) as well, or only U.
+    # T is the amount. Some writers give U (the same amount) as well, or only U.
     amount = first.get("T") or first.get("U", "")
     if not amount:
         return {}, "the record has no T or U amount"

@@ -5,11 +5,11 @@ line, and "account" with one row per statement (one per :20: field). Column name
 SWIFT tag followed by the subfield name, such as "61.amount (signed)" or "25.account", so
 the matcher maps them like the headers of a CSV export.
 
-The reader follows the SWIFT MT940/MT942 field layout and accepts what real bank files add
-to it: lines before and between messages (BIC, "940", ":940:"), FIN blocks `{1:}{2:}{4:`
-and `-}` trailers, SOH/ETX envelope bytes, several statements per file, fields that wrap
-over several lines, bank-specific fields such as :NS:, and German structured :86: details
-with ?NN subfields.
+The reader follows the SWIFT MT940/MT942 field layout. It also accepts what real bank files
+add to it: lines before and between messages (BIC, "940", ":940:"), FIN blocks `{1:}{2:}{4:`
+and `-}` trailers, and SOH/ETX envelope bytes. Files may hold several statements, fields may
+wrap over several lines, and bank-specific fields such as :NS: and German structured :86:
+details with ?NN subfields become columns of their own.
 
 It does not use the PyPI package mt-940 (5.1.1, tried on the sample files this reader is
 tested with). That package returns no line positions, so neither the row line numbers nor
@@ -25,16 +25,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from onboard.errors import InputFileError
-from onboard.reader import ParsedTable, decode_text
 from onboard.spec import SourceFormat
 
-# NOTE: SourceFormat.kind offers no value for SWIFT files yet. "csv" with no delimiter passes
-# the model's validation; replace it once spec.py gains a kind for these standards.
-SOURCE_KIND = "csv"
+if TYPE_CHECKING:
+    from onboard.reader import ParsedTable
+
+SOURCE_KIND = "swift_mt"
 
 # SWIFT writes field 86 in lines of at most 65 characters and the :61: supplementary
 # details in at most 34. A line that fills its width was wrapped by the bank, maybe in the
@@ -55,8 +56,8 @@ _AMOUNT = re.compile(r"^(?:\d+,?\d*|,\d+)$")
 _STRUCTURED_DETAILS = re.compile(r"^(\d{3})\?\d{2}")
 _SUBFIELD = re.compile(r"\?(\d{2})")
 
-# Fields that only make sense inside a statement: one of them before any :20: means the
-# statement start is missing.
+# Fields that belong to a statement. One of them before any :20: means that the file lost
+# the start of its statement.
 _STATEMENT_TAGS = {"21", "25", "28", "28C", "60F", "60M", "61", "62F", "62M", "64", "65", "86", "NS", "34F", "13D", "90D", "90C"}
 # Balance and total fields come after the statement lines, so an :86: or :NS: that follows
 # one of them describes the statement, not the last transaction.
@@ -107,7 +108,6 @@ STRUCTURED_DETAIL_COLUMNS = [
     "86.?34 text key extension",
 ]
 ACCOUNT_COLUMNS = ["20.reference", "25.account", "28C.statement number", "28C.sequence number", "currency"]
-_BALANCE_PARTS = ["option", "mark", "date", "currency", "amount", "amount (signed)"]
 
 
 @dataclass
@@ -130,6 +130,9 @@ def parse_mt(raw: bytes, name: str) -> dict[str, ParsedTable]:
     statement field before any :20:, a statement without :25:, or a malformed :61:,
     balance or total field.
     """
+    # onboard.reader dispatches to this module, so it is imported at call time.
+    from onboard.reader import decode_text
+
     text, encoding = decode_text(raw, name)
     statements = _split_statements(text, name)
 
@@ -146,7 +149,7 @@ def parse_mt(raw: bytes, name: str) -> dict[str, ParsedTable]:
             transaction_lines.append(line)
 
     transaction_base = list(TRANSACTION_COLUMNS)
-    if any("86.?00 posting text" in row or "86.transaction code (GVC)" in row for row in transactions):
+    if any("86.transaction code (GVC)" in row for row in transactions):
         transaction_base += STRUCTURED_DETAIL_COLUMNS
     return {
         "transaction": _table(transactions, transaction_lines, transaction_base, encoding),
@@ -154,15 +157,11 @@ def parse_mt(raw: bytes, name: str) -> dict[str, ParsedTable]:
     }
 
 
-def _physical_lines(text: str) -> list[str]:
-    return re.split(r"\r\n|\r|\n", text)
-
-
 def _split_statements(text: str, name: str) -> list[_Statement]:
-    """Group the fields by statement: each :20: starts one, a `-` trailer ends it."""
+    """Group the fields by statement. Each :20: starts a statement and a `-` trailer ends it."""
     statements: list[_Statement] = []
     current: _Statement | None = None
-    for number, line in enumerate(_physical_lines(text), start=1):
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
         # SOH and ETX frame messages sent over some bank links.
         line = line.replace("\x01", "").replace("\x03", "")
         if line.startswith("{"):
@@ -187,7 +186,7 @@ def _split_statements(text: str, name: str) -> list[_Statement]:
                     raise InputFileError(
                         name,
                         f"line {number}: field :{tag}: comes before any :20: transaction reference, so it belongs to no statement",
-                        "Ask the bank for the complete MT940/MT942 file: every statement starts with a :20: line",
+                        "Ask the bank for the complete MT940/MT942 file, in which every statement starts with a :20: line",
                     )
                 continue  # a header line such as ":940:" before the first statement
             current.fields.append(_Field(tag=tag, line=number, lines=[value]))
@@ -252,7 +251,7 @@ def _read_statement(statement: _Statement, name: str) -> tuple[dict[str, str], l
         raise InputFileError(
             name,
             f"the statement that starts at line {statement.line} has no :25: account identification",
-            "Ask the bank for the complete MT940/MT942 file: every statement names its account in a :25: field",
+            "Ask the bank for the complete MT940/MT942 file, in which every statement names its account in a :25: field",
         )
 
     currency = _statement_currency(account)
@@ -283,7 +282,7 @@ def _statement_line(item: _Field, name: str) -> dict[str, str]:
     line = item.line
 
     def fail(problem: str) -> InputFileError:
-        return InputFileError(name, f"line {line}: the :61: statement line {problem}", "Ask the bank to export the statement again: the file looks cut off or damaged")
+        return InputFileError(name, f"line {line}: the :61: statement line {problem}", "Ask the bank to export the statement again, because the file looks cut off or damaged")
 
     match = re.match(r"\d{6}", value)
     if not match:
@@ -331,11 +330,14 @@ def _statement_line(item: _Field, name: str) -> dict[str, str]:
     supplementary += [continuation.strip() for continuation in item.lines[1:] if continuation.strip()]
 
     amount_value = _swift_decimal(raw_amount)
-    # A reversal of a credit (RC) takes money out; a reversal of a debit (RD) puts it back.
+    # A reversal of a credit (RC) takes money out, so it is negative like a debit. A reversal
+    # of a debit (RD) puts money back, so it is positive.
     signed = -amount_value if mark.group() in ("D", "RC") else amount_value
     return {
         "61.value date": value_date,
-        "61.entry date": entry_date,
+        # Subfield 2 (entry date) is optional and only written when the booking date differs
+        # from the value date, so an absent one is the value date.
+        "61.entry date": entry_date or value_date,
         "61.mark": mark.group(),
         "61.funds code": funds_code,
         "61.amount": raw_amount,
@@ -364,7 +366,7 @@ def _put_balance(row: dict[str, str], tag: str, value: str, line: int, name: str
         raise InputFileError(
             name,
             f"line {line}: the :{tag}: balance is not a mark, a YYMMDD date, a currency and an amount (like C240312USD17376,67)",
-            "Ask the bank to export the statement again: the file looks damaged",
+            "Ask the bank to export the statement again, because the file looks damaged",
         )
     mark, date, currency, raw_amount = match.groups()
     # Fields 60a and 62a come as option F (first/final) or M (intermediate). One column set
@@ -388,9 +390,10 @@ def _put_balance(row: dict[str, str], tag: str, value: str, line: int, name: str
 def _put_floor_limit(row: dict[str, str], value: str, line: int, name: str) -> None:
     match = _FLOOR_LIMIT.match(value)
     if not match or not _AMOUNT.match(match.group(3)):
-        raise InputFileError(name, f"line {line}: the :34F: floor limit is not a currency, an optional mark and an amount (like PLN0,)", "Ask the bank to export the report again: the file looks damaged")
+        raise InputFileError(name, f"line {line}: the :34F: floor limit is not a currency, an optional mark and an amount (like PLN0,)", "Ask the bank to export the report again, because the file looks damaged")
     currency, mark, raw_amount = match.groups()
-    # One :34F: without a mark applies to debits and credits; two carry D and C marks.
+    # One :34F: without a mark applies to debits and credits. Two :34F: fields carry the
+    # marks D and C.
     label = {"": "floor limit", "D": "debit floor limit", "C": "credit floor limit"}[mark]
     row["34F.currency"] = currency
     row[f"34F.{label}"] = _plain(_swift_decimal(raw_amount))
@@ -399,14 +402,14 @@ def _put_floor_limit(row: dict[str, str], value: str, line: int, name: str) -> N
 def _put_date_time(row: dict[str, str], value: str, line: int, name: str) -> None:
     match = _DATE_TIME.match(value)
     if not match:
-        raise InputFileError(name, f"line {line}: the :13D: date-time indication is not YYMMDDhhmm and a UTC offset (like 1701191815+0100)", "Ask the bank to export the report again: the file looks damaged")
+        raise InputFileError(name, f"line {line}: the :13D: date-time indication is not YYMMDDhhmm and a UTC offset (like 1701191815+0100)", "Ask the bank to export the report again, because the file looks damaged")
     row["13D.date"], row["13D.time"], row["13D.UTC offset"] = match.groups()
 
 
 def _put_entry_total(row: dict[str, str], tag: str, value: str, line: int, name: str) -> None:
     match = _ENTRY_COUNT.match(value)
     if not match or not _AMOUNT.match(match.group(3)):
-        raise InputFileError(name, f"line {line}: the :{tag}: total is not a count, a currency and an amount (like 3PLN0,03)", "Ask the bank to export the report again: the file looks damaged")
+        raise InputFileError(name, f"line {line}: the :{tag}: total is not a count, a currency and an amount (like 3PLN0,03)", "Ask the bank to export the report again, because the file looks damaged")
     count, currency, raw_amount = match.groups()
     amount = _swift_decimal(raw_amount)
     row[f"{tag}.number of entries"] = count
@@ -416,7 +419,7 @@ def _put_entry_total(row: dict[str, str], tag: str, value: str, line: int, name:
 
 
 def _statement_currency(account: dict[str, str]) -> str:
-    """Return the statement's currency: MT940 states it in the balances, MT942 in :34F:."""
+    """Return the statement's currency, which MT940 states in the balances and MT942 in :34F:."""
     for column in ("60a.currency", "34F.currency", "62a.currency", "64.currency", "90D.currency", "90C.currency"):
         if account.get(column):
             return account[column]
@@ -483,7 +486,7 @@ def _put_extra_fields(row: dict[str, str], extra: dict[str, list[str]]) -> None:
 
 
 def _join_wrapped(lines: list[str], width: int) -> str:
-    """Join wrapped lines: directly after a full-width line or at a space, else with a space."""
+    """Join wrapped lines directly after a full-width line or at a space, and else with a space."""
     text = ""
     previous: str | None = None
     for line in lines:
@@ -503,7 +506,7 @@ def _swift_decimal(raw_amount: str) -> Decimal:
 
 
 def _plain(amount: Decimal) -> str:
-    """Return the amount as plain decimal text: "-22.50", never "-0" or exponent notation."""
+    """Return the amount as plain decimal text such as "-22.50", with no "-0" and no exponent."""
     if amount == 0:
         amount = abs(amount)
     return format(amount, "f")
@@ -513,7 +516,18 @@ def _table(rows: list[dict[str, str]], lines: list[int], base_columns: list[str]
     columns = list(base_columns)
     for row in rows:
         columns += [column for column in row if column not in columns]
-    records = [[row.get(column, "") for column in columns] for row in rows]
+    from onboard.reader import MAX_CELL_CHARS, ParsedTable
+
+    records: list[list[str]] = []
+    kept_lines: list[int] = []
+    bad_rows: list[dict] = []
+    for row, line in zip(rows, lines):
+        cells = [row.get(column, "") for column in columns]
+        if any(len(cell) > MAX_CELL_CHARS for cell in cells):
+            bad_rows.append({"line": line, "reason": f"a cell longer than {MAX_CELL_CHARS} characters"})
+            continue
+        records.append(cells)
+        kept_lines.append(line)
     frame = pd.DataFrame(records, columns=columns, dtype=object)
     source = SourceFormat(kind=SOURCE_KIND, encoding=encoding, delimiter=None, quotechar=None, columns=columns)
-    return ParsedTable(frame=frame, source=source, line_numbers=lines)
+    return ParsedTable(frame=frame, source=source, line_numbers=kept_lines, bad_rows=bad_rows)

@@ -22,10 +22,10 @@ def handler(event: dict, context=None) -> dict:
     else:
         source = Path(event["path"])
         display = event.get("display_name") or str(source)
-        table = read_table(source, display)  # fails early, before copying, on a bad file
+        table = read_table(source, display, event.get("entity"))  # fails early, before copying, on a bad file
         name = source.name
         stored = store.put_file(f"runs/{run_id}/source/{name}", source)
-    table = read_table(stored, display)
+    table = read_table(stored, display, event.get("entity"))
     frame = table.frame.copy()
     frame.insert(0, "_line", pd.Series(table.line_numbers, index=frame.index, dtype="int64"))
     table_key = runtime.write_frame(f"runs/{run_id}/table.parquet", frame)
@@ -39,6 +39,8 @@ def handler(event: dict, context=None) -> dict:
         "data_rows": table.data_rows,
         "rows_read": len(table.frame),
         "bad_rows": table.bad_rows,
+        # A banking standard's table already says which entity it holds.
+        "table_entity": getattr(table, "entity", None),
     }
     meta_key = runtime.write_json(f"runs/{run_id}/table.json", meta)
-    return {"table_key": table_key, "meta_key": meta_key, **{k: meta[k] for k in ("sha256", "data_rows", "rows_read", "file_name")}, "source": meta["source"], "bad_rows": table.bad_rows}
+    return {"table_key": table_key, "meta_key": meta_key, **{k: meta[k] for k in ("sha256", "data_rows", "rows_read", "file_name", "display_name", "table_entity")}, "source": meta["source"], "bad_rows": table.bad_rows}
