@@ -2,14 +2,14 @@
 
 Two backends, chosen by `run_script(backend=...)` or ONBOARD_SANDBOX_BACKEND (auto, bwrap, process):
 
-- bwrap (bubblewrap): own mount, PID, network, IPC, UTS and cgroup namespaces. The sandbox sees
-  read-only binds of only the interpreter's prefix, the shared libraries, the site-packages and
-  the `onboard` package, plus a size-limited tmpfs for /tmp and for its working folder. Its
-  only host-visible writable files are output.parquet and result.json. The script runs as user
-  nobody (65534) with no capabilities.
+- bwrap (bubblewrap): own mount, PID, network, IPC, UTS and cgroup namespaces and a seccomp
+  filter. The sandbox contains read-only binds of only the interpreter's prefix, the shared
+  libraries, the site-packages and the `onboard` package, plus a size-limited tmpfs for /tmp
+  and for its working folder. Its only host-visible writable files are output.parquet and
+  result.json. The script runs as user nobody (65534) with no capabilities.
 - process: the fallback where bubblewrap is missing or fails its start check. A separate
   process with its own network namespace when the product runs as root, switched to user
-  nobody after its imports, but with no mount namespace: the result's `isolation` list says
+  nobody after its imports, but with no mount namespace. The result's `isolation` list names
   what it leaves open.
 
 Both set rlimits (address space, CPU time, file size, open files, processes) before exec and
@@ -20,6 +20,7 @@ fallback otherwise; `bwrap` never falls back. No backend runs the script in the 
 from __future__ import annotations
 
 import ctypes
+from collections import Counter
 import importlib.util
 import json
 import logging
@@ -30,6 +31,7 @@ import selectors
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import sysconfig
@@ -59,7 +61,10 @@ REPORT_LIMIT = 200_000  # bytes of result.json read
 FILE_SIZE_MB = 1024  # default RLIMIT_FSIZE, which also bounds output.parquet
 SCRATCH_MB = 64  # size of each tmpfs (/tmp and the working folder) in the bwrap backend
 OPEN_FILES_LIMIT = 256
-PROCESS_LIMIT = 64  # RLIMIT_NPROC; threads count too
+# RLIMIT_NPROC, which counts threads too.
+# NOTE: run as root, the kernel counts every process of user nobody on the host against it, so
+# concurrent sandboxes share this budget and one fork bomb can make another run fail.
+PROCESS_LIMIT = 64
 DRAIN_AFTER_EXIT_S = 1.0  # how long to read pipes still open after the sandbox process ended
 
 SANDBOX_WORKDIR = "/sandbox"
@@ -85,9 +90,9 @@ class SandboxResult(BaseModel):
     message: str | None = None
     traceback: str | None = None
     duration_s: float = 0.0
-    peak_memory_mb: float = Field(0.0, description="maximum resident set size of the sandbox processes, from wait4()")
-    exit_status: int | None = Field(None, description="exit status of the sandbox process; negative for a signal")
-    backend: str | None = Field(None, description="bwrap or process; None when the policy rejected the script")
+    peak_memory_mb: float = Field(0.0, description="largest peak resident set size among the sandbox processes, from wait4()")
+    exit_status: int | None = Field(None, description="exit status of the sandbox process, negative for a signal")
+    backend: str | None = Field(None, description="bwrap or process, or None when no sandbox process ran")
     isolation: list[str] = Field(default_factory=list)
 
 
@@ -109,6 +114,7 @@ class Backend:
     command: list[str]
     preexec: Callable[[], None]
     isolation: list[str]
+    environment: dict[str, str] = field(default_factory=dict)
     pass_fds: tuple[int, ...] = ()
     status_fd: int | None = None  # read end of bwrap's --json-status-fd
 
@@ -135,7 +141,7 @@ class PythonLayout:
     executable: str
     prefixes: tuple[str, ...]  # the interpreter's prefix and exec prefix
     library_paths: tuple[str, ...]  # site-packages folders with pandas, numpy, pyarrow and pycountry
-    package: str  # the `onboard` package folder, the only product code the sandbox sees
+    package: str  # the `onboard` package folder, the only product code inside the sandbox
 
     @property
     def import_paths(self) -> tuple[str, ...]:
@@ -174,8 +180,8 @@ def system_mounts() -> list[tuple[str, str, str]]:
 def mount_arguments(mounts: list[tuple[str, str, str]]) -> list[str]:
     """Turn identity mounts into bwrap options, creating each missing parent with mode 0755.
 
-    bwrap creates parent folders with mode 0700 when it runs as root, which user nobody could
-    not enter. A mount inside an earlier read-only bind is dropped because it is already there.
+    Run as root, bwrap creates parent folders with mode 0700, which the user nobody cannot
+    enter. A mount inside an earlier read-only bind is left out because that bind contains it.
     """
     arguments: list[str] = []
     created: set[PurePosixPath] = set()
@@ -195,10 +201,10 @@ def mount_arguments(mounts: list[tuple[str, str, str]]) -> list[str]:
     return arguments
 
 
-def sandbox_environment() -> dict[str, str]:
+def sandbox_environment(home: str) -> dict[str, str]:
     return {
         "PATH": "/usr/bin:/bin",
-        "HOME": SANDBOX_WORKDIR,
+        "HOME": home,
         "LANG": "C.UTF-8",
         "TZ": "UTC",
         "OMP_NUM_THREADS": "1",
@@ -207,24 +213,110 @@ def sandbox_environment() -> dict[str, str]:
     }
 
 
+# Seccomp filter for the bwrap backend (x86_64 only)
+
+AUDIT_ARCH_X86_64 = 0xC000003E
+X32_SYSCALL_BIT = 0x40000000
+NAMESPACE_CLONE_FLAGS = 0x7E020080  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
+SECCOMP_RET_ALLOW = 0x7FFF0000
+SECCOMP_RET_ERRNO = 0x00050000
+SECCOMP_RET_KILL_PROCESS = 0x80000000
+EPERM, ENOSYS = 1, 38
+
+# x86_64 numbers of the system calls that create or enter namespaces, mount, trace other
+# processes, or reach kernel interfaces that a data transform never needs.
+DENIED_SYSCALLS_X86_64 = {
+    "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
+    "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "keyctl": 250, "add_key": 248,
+    "request_key": 249, "bpf": 321, "perf_event_open": 298, "userfaultfd": 323, "io_uring_setup": 425,
+    "io_uring_enter": 426, "io_uring_register": 427, "kexec_load": 246, "kexec_file_load": 320,
+    "init_module": 175, "finit_module": 313, "delete_module": 176, "name_to_handle_at": 303,
+    "open_by_handle_at": 304, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
+    "fsmount": 432, "fspick": 433, "mount_setattr": 442,
+}
+CLONE_X86_64, CLONE3_X86_64 = 56, 435
+
+
+def seccomp_filter() -> bytes | None:
+    """Return a classic BPF seccomp program for bwrap --seccomp, or None off x86_64.
+
+    Denied calls fail with EPERM, and clone() does too when its flags request a namespace.
+    clone3() fails with ENOSYS, so that the C library falls back to clone(). A call through
+    another ABI (i386, x32) kills the process. As root, bwrap cannot forbid nested user
+    namespaces itself because that needs its own user namespace, so this filter does it.
+    """
+    if os.uname().machine != "x86_64":
+        return None
+    load, jump_equal, jump_above_equal, jump_set, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    program: list[tuple] = [
+        (load, None, None, 4),  # seccomp_data.arch
+        (jump_equal, None, "kill", AUDIT_ARCH_X86_64),
+        (load, None, None, 0),  # seccomp_data.nr
+        (jump_above_equal, "kill", None, X32_SYSCALL_BIT),
+        (jump_equal, "enosys", None, CLONE3_X86_64),
+        (jump_equal, "clone", None, CLONE_X86_64),
+    ]
+    program += [(jump_equal, "eperm", None, number) for number in DENIED_SYSCALLS_X86_64.values()]
+    program += [
+        (ret, None, None, SECCOMP_RET_ALLOW),
+        ("label", "clone"), (load, None, None, 16),  # low 32 bits of seccomp_data.args[0], the flags
+        (jump_set, "eperm", None, NAMESPACE_CLONE_FLAGS),
+        (ret, None, None, SECCOMP_RET_ALLOW),
+        ("label", "eperm"), (ret, None, None, SECCOMP_RET_ERRNO | EPERM),
+        ("label", "enosys"), (ret, None, None, SECCOMP_RET_ERRNO | ENOSYS),
+        ("label", "kill"), (ret, None, None, SECCOMP_RET_KILL_PROCESS),
+    ]
+    labels, instructions = {}, []
+    for item in program:
+        if item[0] == "label":
+            labels[item[1]] = len(instructions)
+        else:
+            instructions.append(item)
+    encoded = bytearray()
+    for index, (code, true_label, false_label, constant) in enumerate(instructions):
+        # Classic BPF jumps only forward, by the number of instructions to skip; None falls through.
+        true_offset = labels[true_label] - index - 1 if true_label else 0
+        false_offset = labels[false_label] - index - 1 if false_label else 0
+        encoded += struct.pack("<HBBI", code, true_offset, false_offset, constant)
+    return bytes(encoded)
+
+
+def seccomp_descriptor() -> int | None:
+    """Return the read end of a pipe that contains the seccomp program, or None off x86_64."""
+    program = seccomp_filter()
+    if program is None:
+        return None
+    read_end, write_end = os.pipe()
+    os.write(write_end, program)  # a few hundred bytes, well within the pipe buffer
+    os.close(write_end)
+    return read_end
+
+
 # Backends
 
 
-def bwrap_command(bwrap: str, setpriv: str | None, layout: PythonLayout, workdir: Path | None, payload: list[str]) -> list[str]:
-    """Build the bwrap command line; `workdir` None leaves out the working files (start check).
+def bwrap_command(bwrap: str, setpriv: str | None, layout: PythonLayout, workdir: Path | None, payload: list[str], seccomp_fd: int | None) -> list[str]:
+    """Build the bwrap command line. With `workdir` None it leaves out the working files (start check).
 
-    As root, bwrap creates no user namespace, so the sandbox process is the real user nobody
-    after setpriv: RLIMIT_NPROC then applies to it, which it would not to root mapped into a
-    user namespace. Without root, bwrap maps nobody inside to the invoking user outside.
+    As root, bwrap creates no user namespace and setpriv switches the payload to the real user
+    nobody, so RLIMIT_NPROC applies to it. The kernel exempts root from RLIMIT_NPROC, also root
+    mapped into a user namespace. Without root, bwrap maps nobody inside to the invoking user
+    outside. The runner's --init mode is PID 1 and starts the payload (sandbox_runner.run_as_init).
     """
     as_root = setpriv is not None
-    command = [bwrap, "--die-with-parent", "--new-session"]
+    command = [bwrap, "--die-with-parent", "--new-session", "--as-pid-1"]
     if as_root:
         command += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+        # PID 1 keeps only what setpriv needs to switch user and what stopping the payload needs.
+        command += ["--cap-drop", "ALL"]
+        for capability in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL"):
+            command += ["--cap-add", capability]
     else:
         command += ["--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(UNPRIVILEGED_UID), "--gid", str(UNPRIVILEGED_UID)]
+    if seccomp_fd is not None:
+        command += ["--seccomp", str(seccomp_fd)]
     command += ["--hostname", HOSTNAME, "--clearenv"]
-    for key, value in sandbox_environment().items():
+    for key, value in sandbox_environment(SANDBOX_WORKDIR).items():
         command += ["--setenv", key, value]
 
     mounts = system_mounts()
@@ -242,6 +334,8 @@ def bwrap_command(bwrap: str, setpriv: str | None, layout: PythonLayout, workdir
         for name in ("output.parquet", "result.json"):
             command += ["--bind", str(workdir / name), f"{SANDBOX_WORKDIR}/{name}"]
     command += ["--chdir", SANDBOX_WORKDIR]
+
+    command += [layout.executable, "-I", "-S", "-B", SANDBOX_RUNNER, "--init", "--"]
     if as_root:
         uid = str(UNPRIVILEGED_UID)
         command += [setpriv, "--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
@@ -256,7 +350,7 @@ def runner_arguments(python: str, runner: str, workdir: str, layout: PythonLayou
 
 
 def limit_child(limits: Limits, nproc_in_preexec: bool, isolate_network: bool) -> Callable[[], None]:
-    """Return the preexec function: new session, optional network namespace, rlimits."""
+    """Return the preexec function, which starts a session, optionally unshares the network and sets rlimits."""
 
     def apply() -> None:
         os.setsid()
@@ -294,12 +388,14 @@ def bwrap_backend(bwrap: str, layout: PythonLayout, workdir: Path, limits: Limit
     setpriv = shutil.which("setpriv") if as_root else None
     payload = runner_arguments(layout.executable, SANDBOX_RUNNER, SANDBOX_WORKDIR, layout)
     payload += ["--max-processes", str(PROCESS_LIMIT)]
-    command = bwrap_command(bwrap, setpriv, layout, workdir, payload)
+    seccomp_fd = seccomp_descriptor()
+    command = bwrap_command(bwrap, setpriv, layout, workdir, payload, seccomp_fd)
     status_read, status_write = os.pipe()
     command[1:1] = ["--json-status-fd", str(status_write)]
     isolation = [
-        "bubblewrap: own mount, PID, network, IPC, UTS and cgroup namespaces"
-        + ("" if as_root else " and a user namespace with no nested user namespaces"),
+        "bubblewrap: own mount, PID, network, IPC, UTS and cgroup namespaces" + ("" if as_root else " and a user namespace"),
+        "seccomp: no new namespaces, mounts, ptrace, keyrings, BPF, perf events, io_uring or kernel modules"
+        if seccomp_fd is not None else "NOTE: no seccomp filter (written for x86_64 only): nested namespaces are possible",
         "read-only view of only the interpreter, the shared libraries, site-packages and the onboard package",
         f"writable: a {SCRATCH_MB} MiB tmpfs /tmp and working folder, plus output.parquet and result.json",
         "no network (empty network namespace)",
@@ -311,7 +407,7 @@ def bwrap_backend(bwrap: str, layout: PythonLayout, workdir: Path, limits: Limit
         command=command,
         preexec=limit_child(limits, nproc_in_preexec=as_root, isolate_network=False),
         isolation=isolation,
-        pass_fds=(status_write,),
+        pass_fds=(status_write,) if seccomp_fd is None else (status_write, seccomp_fd),
         status_fd=status_read,
     )
 
@@ -335,6 +431,7 @@ def process_backend(layout: PythonLayout, workdir: Path, limits: Limits, reason:
         command=command,
         preexec=limit_child(limits, nproc_in_preexec=as_root, isolate_network=as_root),
         isolation=isolation,
+        environment=sandbox_environment(str(workdir)),
     )
 
 
@@ -354,14 +451,20 @@ def bwrap_problem(bwrap: str | None) -> str | None:
             _BWRAP_CHECKS[key] = "setpriv (util-linux) is not installed, so the sandbox could not switch to user nobody"
         else:
             layout = python_layout()
-            payload = [layout.executable, "-I", "-S", "-c", "import os, sys; sys.exit(os.getuid() != %d)" % UNPRIVILEGED_UID]
-            command = bwrap_command(bwrap, setpriv, layout, None, payload)
+            payload = [layout.executable, "-I", "-S", "-c", f"import os, sys; sys.exit(os.getuid() != {UNPRIVILEGED_UID})"]
+            seccomp_fd = seccomp_descriptor()
+            command = bwrap_command(bwrap, setpriv, layout, None, payload, seccomp_fd)
             try:
-                completed = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+                completed = subprocess.run(
+                    command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60, pass_fds=() if seccomp_fd is None else (seccomp_fd,)
+                )
                 failed = completed.returncode != 0
                 detail = completed.stderr.decode("utf-8", "replace").strip()[-500:] or f"exit status {completed.returncode}"
             except (OSError, subprocess.SubprocessError) as error:
                 failed, detail = True, str(error)
+            finally:
+                if seccomp_fd is not None:
+                    os.close(seccomp_fd)
             _BWRAP_CHECKS[key] = f"bubblewrap failed its start check: {detail}" if failed else None
             if failed:
                 log.warning("bubblewrap at %s failed its start check: %s", bwrap, detail)
@@ -386,103 +489,182 @@ def select_backend(requested: str, layout: PythonLayout, workdir: Path, limits: 
 # Running and supervising the sandbox process
 
 
-def supervise(backend: Backend, cwd: Path, limits: Limits) -> ChildOutcome:
-    """Run the backend's command, capture capped output, enforce the timeout, reap with wait4."""
-    outcome = ChildOutcome()
-    started = time.monotonic()
-    try:
-        process = subprocess.Popen(
-            backend.command,
-            cwd=cwd,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            preexec_fn=backend.preexec,
-            pass_fds=backend.pass_fds,
-        )
-    finally:
-        for descriptor in backend.pass_fds:
-            os.close(descriptor)
+class Supervisor:
+    """One sandbox process: captures capped output, enforces the deadline, reaps it with wait4().
 
-    selector = selectors.DefaultSelector()
-    pidfd = os.pidfd_open(process.pid)
-    selector.register(pidfd, selectors.EVENT_READ, "exit")
-    for stream, name in ((process.stdout, "stdout"), (process.stderr, "stderr")):
-        os.set_blocking(stream.fileno(), False)
-        selector.register(stream, selectors.EVENT_READ, name)
-    status_text = bytearray()
-    if backend.status_fd is not None:
-        selector.register(backend.status_fd, selectors.EVENT_READ, "status")
+    `stop` sends SIGTERM to the bwrap sandbox's PID 1, which kills the payload and reaps it, so
+    that wait4() still reports the payload's peak memory. The process group gets SIGKILL after
+    STOP_GRACE_S. The fallback backend's process gets SIGKILL at once.
+    """
 
-    def stop() -> None:
-        # Only called before the process is reaped, so its process group id is still ours.
+    STOP_GRACE_S = 1.0
+
+    def __init__(self, backend: Backend, cwd: Path, limits: Limits):
+        self.backend = backend
+        self.limits = limits
+        self.outcome = ChildOutcome()
+        self.started_at = time.monotonic()
+        self.status_text = bytearray()
+        self.init_pidfd: int | None = None
+        self.hard_stop_at: float | None = None
         try:
-            os.killpg(process.pid, signal.SIGKILL)
+            self.process = subprocess.Popen(
+                backend.command,
+                cwd=cwd,
+                env=backend.environment or {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                preexec_fn=backend.preexec,
+                pass_fds=backend.pass_fds,
+            )
+        except BaseException:
+            if backend.status_fd is not None:
+                os.close(backend.status_fd)
+            raise
+        finally:
+            for descriptor in backend.pass_fds:
+                os.close(descriptor)
+        try:
+            self.pidfd = os.pidfd_open(self.process.pid)
+        except OSError:
+            self.kill_group()
+            self.reap()
+            raise
+
+    def run(self) -> ChildOutcome:
+        selector = selectors.DefaultSelector()
+        selector.register(self.pidfd, selectors.EVENT_READ, "exit")
+        for stream, name in ((self.process.stdout, "stdout"), (self.process.stderr, "stderr")):
+            os.set_blocking(stream.fileno(), False)
+            selector.register(stream, selectors.EVENT_READ, name)
+        if self.backend.status_fd is not None:
+            selector.register(self.backend.status_fd, selectors.EVENT_READ, "status")
+        deadline = self.started_at + self.limits.timeout_s
+        drain_until: float | None = None
+        try:
+            while drain_until is None or (time.monotonic() < drain_until and selector.get_map()):
+                now = time.monotonic()
+                if self.outcome.exit_status is None:
+                    if now >= deadline and not self.outcome.timed_out:
+                        self.outcome.timed_out = True
+                        self.stop()
+                    if self.hard_stop_at is not None and now >= self.hard_stop_at:
+                        self.kill_group()
+                        self.hard_stop_at = math.inf  # sent once; the exit event ends the wait
+                wake_at = drain_until or (deadline if now < deadline else now + 1.0)
+                if self.hard_stop_at is not None and self.outcome.exit_status is None:
+                    wake_at = min(wake_at, self.hard_stop_at)
+                for key, _ in selector.select(timeout=max(wake_at - now, 0.0)):
+                    if key.data == "exit":
+                        selector.unregister(self.pidfd)
+                        self.reap()
+                        drain_until = time.monotonic() + DRAIN_AFTER_EXIT_S
+                    elif not self.read(key):
+                        selector.unregister(key.fileobj)
+        finally:
+            if self.outcome.exit_status is None:
+                self.kill_group()
+                self.reap()
+            elif self.backend.name == "process":
+                # Children of the fallback's process may outlive it in its process group. The
+                # group id cannot be reused while such a member exists.
+                self.kill_group()
+            selector.close()
+            self.close()
+        self.outcome.duration_s = time.monotonic() - self.started_at
+        if self.backend.status_fd is not None:
+            self.outcome.started = b'"child-pid"' in self.status_text
+        return self.outcome
+
+    def read(self, key: selectors.SelectorKey) -> bool:
+        """Read one chunk from a pipe and return False at end of file."""
+        descriptor = key.fileobj if isinstance(key.fileobj, int) else key.fileobj.fileno()
+        try:
+            chunk = os.read(descriptor, 1 << 16)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        if key.data == "status":
+            self.status_text += chunk[: max(0, 4096 - len(self.status_text))]
+            self.open_init_pidfd()
+            return True
+        kept = self.outcome.stdout if key.data == "stdout" else self.outcome.stderr
+        kept += chunk[: max(0, OUTPUT_CAP - len(kept))]
+        if key.data == "stdout":
+            self.outcome.stdout_total += len(chunk)
+        else:
+            self.outcome.stderr_total += len(chunk)
+        total = self.outcome.stdout_total + self.outcome.stderr_total
+        if total > OUTPUT_LIMIT and not self.outcome.output_exceeded and self.outcome.exit_status is None:
+            self.outcome.output_exceeded = True
+            self.stop()
+        return True
+
+    def open_init_pidfd(self) -> None:
+        """Open a pidfd on the sandbox's PID 1 once bwrap reports its host PID."""
+        if self.init_pidfd is not None:
+            return
+        for line in bytes(self.status_text).splitlines():
+            try:
+                child_pid = json.loads(line).get("child-pid")
+            except ValueError:
+                continue
+            if not isinstance(child_pid, int):
+                continue
+            try:
+                pidfd = os.pidfd_open(child_pid)
+                with open(f"/proc/{child_pid}/stat", "rb") as handle:
+                    parent_pid = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            except OSError:
+                return
+            if parent_pid == self.process.pid:
+                self.init_pidfd = pidfd
+            else:
+                os.close(pidfd)
+            return
+
+    def stop(self) -> None:
+        if self.init_pidfd is not None and self.hard_stop_at is None:
+            try:
+                signal.pidfd_send_signal(self.init_pidfd, signal.SIGTERM)
+                self.hard_stop_at = time.monotonic() + self.STOP_GRACE_S
+                return
+            except OSError:
+                pass
+        self.kill_group()
+
+    def kill_group(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
 
-    deadline = started + limits.timeout_s
-    drain_until: float | None = None
-    try:
-        while True:
-            now = time.monotonic()
-            if outcome.exit_status is None and now >= deadline and not outcome.timed_out:
-                outcome.timed_out = True
-                stop()
-            if drain_until is not None and (now >= drain_until or len(selector.get_map()) == 0):
-                break
-            wait_s = (drain_until or (deadline if not outcome.timed_out else now + 1.0)) - now
-            for key, _ in selector.select(timeout=max(wait_s, 0.0)):
-                if key.data == "exit":
-                    _, wait_status, usage = os.wait4(process.pid, 0)
-                    outcome.exit_status = os.waitstatus_to_exitcode(wait_status)
-                    outcome.peak_memory_mb = usage.ru_maxrss / 1024
-                    process.returncode = outcome.exit_status
-                    selector.unregister(pidfd)
-                    drain_until = time.monotonic() + DRAIN_AFTER_EXIT_S
-                    continue
-                descriptor = key.fileobj if isinstance(key.fileobj, int) else key.fileobj.fileno()
-                chunk = os.read(descriptor, 1 << 16)
-                if not chunk:
-                    selector.unregister(key.fileobj)
-                    continue
-                if key.data == "status":
-                    status_text += chunk[:4096]
-                    continue
-                kept = outcome.stdout if key.data == "stdout" else outcome.stderr
-                kept += chunk[: max(0, OUTPUT_CAP - len(kept))]
-                if key.data == "stdout":
-                    outcome.stdout_total += len(chunk)
-                else:
-                    outcome.stderr_total += len(chunk)
-                if outcome.stdout_total + outcome.stderr_total > OUTPUT_LIMIT and outcome.exit_status is None and not outcome.output_exceeded:
-                    outcome.output_exceeded = True
-                    stop()
-    finally:
-        if outcome.exit_status is None:
-            stop()
-            _, wait_status, usage = os.wait4(process.pid, 0)
-            outcome.exit_status = os.waitstatus_to_exitcode(wait_status)
-            outcome.peak_memory_mb = usage.ru_maxrss / 1024
-            process.returncode = outcome.exit_status
-        selector.close()
-        os.close(pidfd)
-        process.stdout.close()
-        process.stderr.close()
-        if backend.status_fd is not None:
-            os.close(backend.status_fd)
-    outcome.duration_s = time.monotonic() - started
-    if backend.status_fd is not None:
-        outcome.started = b'"child-pid"' in status_text
-    return outcome
+    def reap(self) -> None:
+        _, wait_status, usage = os.wait4(self.process.pid, 0)
+        self.outcome.exit_status = os.waitstatus_to_exitcode(wait_status)
+        self.outcome.peak_memory_mb = usage.ru_maxrss / 1024  # KiB on Linux
+        self.process.returncode = self.outcome.exit_status
+
+    def close(self) -> None:
+        for descriptor in (self.pidfd, self.init_pidfd, self.backend.status_fd):
+            if descriptor is not None:
+                os.close(descriptor)
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+def supervise(backend: Backend, cwd: Path, limits: Limits) -> ChildOutcome:
+    """Run the backend's command to its end (see Supervisor)."""
+    return Supervisor(backend, cwd, limits).run()
 
 
 # Files the sandbox wrote, read without following links
 
 
 def open_regular(path: Path, limit: int) -> int | None:
-    """Open a file the sandbox could have replaced; None unless it is a regular file within `limit` bytes."""
+    """Open a file the sandbox could have replaced. Return None unless it is a regular file of at most `limit` bytes."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
@@ -526,8 +708,12 @@ def check_output(workdir: Path, line_numbers: list[int], limit_bytes: int) -> pa
     if table.num_rows > len(line_numbers):
         raise InvalidOutput(f"the output has {table.num_rows} rows for {len(line_numbers)} input rows")
     lines = table.column("_line").to_pylist()
-    if len(set(lines)) != len(lines):
-        raise InvalidOutput("the output repeats a source line")
+    # Several records may share one physical line (BAI2 writes several per line), so a line
+    # may appear as often as it does in the input, never more.
+    allowed = Counter(line_numbers)
+    repeated = [line for line, count in Counter(lines).items() if count > allowed.get(line, 0)]
+    if repeated:
+        raise InvalidOutput(f"the output repeats source line(s) {sorted(repeated, key=str)[:5]}")
     unknown = set(lines) - set(line_numbers)
     if unknown:
         raise InvalidOutput(f"the output has source lines that are not in the input: {sorted(unknown, key=str)[:5]}")
@@ -608,7 +794,7 @@ def finish(result: SandboxResult, outcome: ChildOutcome, backend: Backend, limit
 
 
 def prepare_workdir(script: str, table: pd.DataFrame, line_numbers: list[int]) -> Path:
-    """Write the input files into a new private folder; files the sandbox writes belong to nobody."""
+    """Write the input files into a new private folder, with the files the sandbox writes owned by nobody."""
     workdir = Path(tempfile.mkdtemp(prefix="onboard-sandbox-"))
     frame = table.copy()
     frame.insert(0, "_line", pd.Series(line_numbers, index=frame.index, dtype="int64"))
@@ -638,9 +824,11 @@ def run_script(
     file_size_mb: int = FILE_SIZE_MB,
     backend: str | None = None,
 ) -> SandboxResult:
-    """Run `script`'s transform on `table` in the sandbox; never raises for the script's faults.
+    """Run `script`'s transform on `table` in the sandbox and return the result.
 
-    `backend` is auto, bwrap or process; None reads ONBOARD_SANDBOX_BACKEND (default auto).
+    Faults of the script (errors, limits, kills, invalid output) come back as a result, never
+    as an exception. `backend` is auto, bwrap or process, and None reads ONBOARD_SANDBOX_BACKEND
+    (default auto).
     """
     if check_policy:
         problems = check_script(script)

@@ -4,6 +4,8 @@ Run as `python -I -S -B sandbox_runner.py WORKDIR --path DIR ... [--drop-to UID]
 Reads WORKDIR/input.parquet and WORKDIR/script.py and writes WORKDIR/output.parquet and
 WORKDIR/result.json. Every output cell is text or null.
 
+`sandbox_runner.py --init -- COMMAND...` instead acts as PID 1 of the bwrap sandbox: see run_as_init.
+
 The script runs in this process, so it can rewrite anything here, result.json included. The
 caller therefore checks the output again on its side and trusts nothing in this file's checks.
 """
@@ -14,6 +16,7 @@ import importlib.util
 import json
 import os
 import resource
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -82,7 +85,42 @@ def run_transform(workdir: Path) -> int:
     return len(output)
 
 
+def run_as_init(command: list[str]) -> None:
+    """Start `command`, reap every process of the PID namespace, exit with the command's status.
+
+    The caller measures peak memory with wait4() on bwrap. That includes the command's usage
+    only when each parent in between reaped its child, which bwrap's own PID 1 does not do.
+    SIGTERM kills the command, so a stopped run still reports its usage. When this process
+    exits, the kernel kills everything left in the namespace.
+    """
+    child = 0
+
+    def stop(signum, frame) -> None:
+        if child > 0:
+            os.kill(child, signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, stop)
+    child = os.fork()
+    if child == 0:
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.execv(command[0], command)
+        finally:
+            os._exit(127)
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(127)
+        if pid == child:
+            code = os.waitstatus_to_exitcode(status)
+            # PID 1 cannot end by most signals, so report one as 128 + N, as bwrap does.
+            os._exit(128 - code if code < 0 else code)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:2] == ["--init", "--"]:
+        run_as_init(argv[2:])
     arguments = parse_arguments(argv)
     result_path = arguments.workdir / "result.json"
     try:
