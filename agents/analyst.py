@@ -26,14 +26,26 @@ MIN_ENTITY_EVIDENCE = 1.5
 
 class NoEntityFits(ValueError):
     """With --entity auto, no entity of the target schema fits the file's columns."""
+# Values of customer type and risk columns, normalised like headers (lower case, no accents).
 CUSTOMER_TYPES = {
-    "individual": ["individual", "person", "private", "natural person", "retail", "privat", "particulier", "particular", "fyzicka osoba", "fo", "i", "p"],
-    "organization": ["organization", "organisation", "company", "corporate", "business", "legal entity", "firma", "unternehmen", "entreprise", "societe", "bedrijf", "empresa", "pravnicka osoba", "po", "c", "o", "b"],
+    "individual": [
+        "individual", "person", "private", "private person", "private individual", "natural person", "retail", "consumer",
+        "privat", "privatperson", "privatkunde", "natuerliche person", "naturliche person", "particulier", "personne physique",
+        "prive", "natuurlijk persoon", "particular", "persona fisica", "fyzicka osoba", "osoba fizyczna", "maganszemely",
+        "fo", "i", "p", "ind", "pf",
+    ],
+    "organization": [
+        "organization", "organisation", "company", "corporate", "business", "legal entity", "legal person", "sme",
+        "firma", "unternehmen", "firmenkunde", "juristische person", "gewerbe", "entreprise", "societe", "personne morale",
+        "professionnel", "bedrijf", "zakelijk", "rechtspersoon", "empresa", "persona juridica", "persona giuridica", "azienda",
+        "societa", "pravnicka osoba", "osoba prawna", "przedsiebiorstwo", "ceg", "jogi szemely",
+        "po", "c", "o", "b", "org", "corp", "pj",
+    ],
 }
 RISK_LEVELS = {
-    "low": ["low", "l", "1", "niedrig", "gering", "faible", "bas", "laag", "bajo", "nizke", "nizky", "basso"],
-    "medium": ["medium", "m", "2", "mittel", "moyen", "middel", "medio", "stredni", "medio"],
-    "high": ["high", "h", "3", "hoch", "eleve", "haut", "hoog", "alto", "vysoke", "vysoky", "alto"],
+    "low": ["low", "l", "1", "niedrig", "gering", "faible", "bas", "laag", "bajo", "nizke", "nizky", "nizka", "basso", "niskie", "niski", "alacsony"],
+    "medium": ["medium", "m", "2", "mittel", "moyen", "middel", "midden", "gemiddeld", "medio", "stredni", "srednie", "sredni", "kozepes"],
+    "high": ["high", "h", "3", "hoch", "eleve", "haut", "hoog", "alto", "vysoke", "vysoky", "vysoka", "wysokie", "wysoki", "magas"],
 }
 
 
@@ -76,6 +88,63 @@ def _transform_for(entity: Entity, target: str, profile: ColumnProfile, values: 
             return None
         return "map_values", {"mapping": mapping}, 0.9, f"values {distinct[:6]} map to {sorted(set(mapping.values()))}"
     return "copy", {}, 1.0, "text copied as it is"
+
+
+def _combine_names(entity: Entity, mappings: list[FieldMapping], by_name: dict[str, ColumnProfile]) -> None:
+    """Build full_name from given and family name columns when the file splits the name.
+
+    A lone "Name"/"Nom" column next to a first-name column is the family name, as in French
+    and Czech exports ("Nom" and "Prénom", "Příjmení" and "Jméno").
+    """
+    if "full_name" not in entity.fields:
+        return
+    found = {m.target: m for m in mappings}
+    given, family, full = found.get("given_name"), found.get("family_name"), found.get("full_name")
+    if given and full and not family and len(full.sources) == 1:
+        full.target, full.rationale = "family_name", f"{full.rationale}; a first-name column exists, so this is the family name"
+        family, full = full, None
+    if given and family and not full:
+        mappings.append(FieldMapping(
+            target="full_name", sources=[given.sources[0], family.sources[0]], transform="concatenate",
+            params={"separator": " "}, confidence=round(min(given.confidence, family.confidence) * 0.9, 3),
+            rationale="given name and family name joined with a space",
+        ))
+
+
+def _join_house_number(entity: Entity, mappings: list[FieldMapping], profiles: list[ColumnProfile], used: set[str]) -> None:
+    """Join a separate house-number column to the street in address_line1."""
+    from agents.matcher import lexicon, name_score
+
+    street = next((m for m in mappings if m.target == "address_line1" and len(m.sources) == 1 and m.transform == "copy"), None)
+    if street is None:
+        return
+    for profile in profiles:
+        if profile.name in used or profile.inferred_type == "empty":
+            continue
+        score, _ = name_score(profile.name, lexicon().get("house_number", []))
+        if score >= 0.85:
+            street.sources = [street.sources[0], profile.name]
+            street.transform, street.params = "concatenate", {"separator": " "}
+            street.rationale += f"; house number from {profile.name!r} joined after the street"
+            used.add(profile.name)
+            return
+
+
+def _phone_region(mappings: list[FieldMapping], by_name: dict[str, ColumnProfile]) -> None:
+    """Read national phone numbers with each row's country, else the file's main country.
+
+    The country column is chosen once for the whole column; only the region it gives varies
+    by row, as national numbers need.
+    """
+    country = next((m for m in mappings if m.target == "country" and m.sources), None)
+    if country is None:
+        return
+    column = country.sources[0]
+    region = by_name[column].main_country
+    for mapping in mappings:
+        if mapping.transform == "phone_to_e164":
+            mapping.params = {"region_column": column, **({"default_region": region} if region else {})}
+            mapping.rationale += f"; national numbers read with the row's country from {column!r}" + (f", else {region}" if region else "")
 
 
 def _preamble_value(source: SourceFormat, kind: str) -> tuple[str, str] | None:
@@ -158,6 +227,10 @@ def build_spec(
         ))
         used.add(candidate.column)
 
+    _combine_names(entity, mappings, by_name)
+    _join_house_number(entity, mappings, profiles, used)
+    _phone_region(mappings, by_name)
+    used.update(s for m in mappings for s in m.sources)
     mapped = {m.target for m in mappings}
     for target, value in defaults.items():
         # A default fills a field the file lacks; a column in the file wins over it.

@@ -28,7 +28,7 @@ ACCEPT_SCORE = 0.4
 # One-word terms too general to count when they are only part of a longer header:
 # "Glaeubiger ID" is not a transaction id, "Datum" alone is a booking date.
 GENERIC_TERMS = {"id", "date", "datum", "data", "fecha", "name", "naam", "nom", "nombre", "type", "typ", "tipo", "text", "value", "number", "status", "state", "konto", "account", "balance", "saldo"}
-INDICATOR_HEADER_HINTS = ("debit", "debet", "credit", "soll", "haben", "af bij", "sign", "indicator", "type", "typ", "kennzeichen", "richting", "sens", "cd", "dc", "dr cr")
+INDICATOR_HEADER_HINTS = ("debit", "debet", "credit", "soll", "haben", "af bij", "sign", "indicator", "type", "typ", "kennzeichen", "richting", "sens", "cd", "dc", "dr cr", "s h", "h s", "d c", "c d", "mark")
 
 
 @lru_cache(maxsize=1)
@@ -48,11 +48,21 @@ def normalise(text: str) -> str:
     # Standards prefix field names with their tag ("25.account", "61.amount"): drop it.
     while len(tokens) > 1 and tokens[0].isdigit():
         tokens = tokens[1:]
+    # A currency code beside a name ("Betrag (EUR)", "Saldo EUR") says the unit, not the field.
+    if len(tokens) > 1:
+        tokens = [t for t in tokens if not (len(t) == 3 and t.upper() in _currency_codes())] or tokens
     abbreviations = lexicon()["abbreviations"]
     expanded = []
     for token in tokens:
         expanded.extend(abbreviations.get(token, token).split())
     return " ".join(expanded)
+
+
+@lru_cache(maxsize=1)
+def _currency_codes() -> frozenset[str]:
+    from onboard.values import currency_codes
+
+    return currency_codes()
 
 
 def _compact(text: str) -> str:
@@ -89,7 +99,7 @@ def _is_birth_number(profile: ColumnProfile) -> bool:
     return profile.inferred_type == "integer" and all(len(p.replace("9", "").strip()) == 0 and len(p) in (6, 9, 10) for p in profile.patterns)
 
 
-def type_factor(target_type: str, target_name: str, profile: ColumnProfile) -> float:
+def type_factor(target_type: str, target_name: str, profile: ColumnProfile, key: str | None = None) -> float:
     """How well a column's values fit a target field's type, in [0, 1]."""
     kind = profile.inferred_type
     if kind == "empty":
@@ -111,13 +121,13 @@ def type_factor(target_type: str, target_name: str, profile: ColumnProfile) -> f
     if target_type == "bic":
         return 1.0 if kind == "bic" else 0.4
     if target_type == "phone":
-        return 0.9 if kind in ("text", "integer") else 0.1
+        return {"phone": 1.0, "text": 0.6, "integer": 0.6}.get(kind, 0.1)
     if target_type == "country":
         return 1.0 if kind in ("text", "currency") and profile.max_length <= 60 else 0.2
     if target_type == "enum":
         return 1.0 if kind == "text" and profile.distinct_count <= 12 else 0.2
-    if target_name == "transaction_id" or target_name == "customer_id" and profile.distinct_count > 1:
-        # A key identifies rows, so its values are (nearly) all different.
+    if target_name == key and profile.distinct_count > 1:
+        # The entity's key identifies rows, so its values are (nearly) all different.
         unique_share = profile.distinct_count / max(profile.present_count, 1)
         if unique_share < 0.9:
             return 0.1
@@ -125,7 +135,7 @@ def type_factor(target_type: str, target_name: str, profile: ColumnProfile) -> f
         return {"integer": 1.0, "text": 0.9, "iban": 0.9, "decimal": 0.2, "date": 0.1}.get(kind, 0.5)
     if target_name == "counterparty_account":
         return {"iban": 1.0, "text": 0.9, "integer": 0.8}.get(kind, 0.1)
-    return {"text": 1.0, "integer": 0.5, "iban": 0.6, "bic": 0.5, "currency": 0.3, "decimal": 0.2, "date": 0.1}.get(kind, 0.5)
+    return {"text": 1.0, "integer": 0.5, "iban": 0.6, "bic": 0.5, "currency": 0.3, "decimal": 0.2, "date": 0.1, "phone": 0.3}.get(kind, 0.5)
 
 
 def value_evidence(entity: str, target_name: str, target_type: str, profile: ColumnProfile, date_rank: int | None = None) -> float:
@@ -141,6 +151,8 @@ def value_evidence(entity: str, target_name: str, target_type: str, profile: Col
         return 0.6
     if target_type == "email" and kind == "email":
         return 0.7
+    if target_type == "phone" and kind == "phone":
+        return 0.6
     if target_type == "bic" and kind == "bic":
         return 0.5
     if target_type == "country" and kind == "text" and profile.country_share >= 0.9:
@@ -285,7 +297,10 @@ def match(entity: Entity, profiles: list[ColumnProfile], frame_values: dict[str,
             if (target, profile.name) in exclude:
                 continue
             n_score, term = name_score(profile.name, terms.get(target, [target.replace("_", " ")]))
-            factor = type_factor(spec.type, target, profile)
+            if target == entity.key and normalise(profile.name) == "id" and n_score < 0.9:
+                # A bare "id" is the record's own identifier.
+                n_score, term = 0.9, "id"
+            factor = type_factor(spec.type, target, profile, entity.key)
             by_name = n_score * factor
             by_value = value_evidence(entity.name, target, spec.type, profile, date_ranks.get(profile.name)) * (1.0 if factor > 0 else 0.0)
             score = max(by_name, by_value)

@@ -20,12 +20,15 @@ def review(run_id: str, entity: str, spec: dict, compiled: dict, table_key: str,
     """Run the trial and return {passed, problems, exclusions, trial, validation, preview}."""
     problems: list[str] = []
     exclusions: list[list[str]] = []
-    for item in spec.get("unmapped", []):
-        if item["kind"] == "target_field":
-            problems.append(f"required field {item['name']} has no source: {item['reason']}")
+    # Gaps in the spec itself (a required field with no source) are shown to the approver;
+    # they do not say whether this file converts as the spec intends, so they are kept apart.
+    spec_gaps = [
+        f"required field {item['name']} has no source: {item['reason']}"
+        for item in spec.get("unmapped", []) if item["kind"] == "target_field"
+    ]
     if compiled["policy_problems"]:
         problems += [f"import policy: {p}" for p in compiled["policy_problems"]]
-        return {"passed": False, "problems": problems, "exclusions": exclusions, "trial": None, "validation": None, "preview": []}
+        return {"passed": False, "trial_passed": False, "problems": spec_gaps + problems, "exclusions": exclusions, "trial": None, "validation": None, "preview": []}
 
     trial = tool_by_name("run_script").invoke({
         "run_id": run_id, "script_key": compiled["script_key"], "expected_sha256": compiled["script_sha256"],
@@ -33,7 +36,7 @@ def review(run_id: str, entity: str, spec: dict, compiled: dict, table_key: str,
     })
     if trial["status"] != "ok":
         problems.append(f"sandbox trial {trial['status']}: {trial.get('error_name')}: {trial.get('message')}")
-        return {"passed": False, "problems": problems, "exclusions": exclusions, "trial": trial, "validation": None, "preview": []}
+        return {"passed": False, "trial_passed": False, "problems": spec_gaps + problems, "exclusions": exclusions, "trial": trial, "validation": None, "preview": []}
 
     checked = tool_by_name("validate").invoke({"run_id": run_id, "entity": entity, "output_key": trial["output_key"], "purpose": "trial"})
     report = checked["report"]
@@ -44,8 +47,9 @@ def review(run_id: str, entity: str, spec: dict, compiled: dict, table_key: str,
             problems.append(f"{field}: {count} of {report['rows_in']} trial rows fail ({', '.join(sources[field])})")
             exclusions.append([field, ",".join(sources[field])] if len(sources[field]) > 1 else [field, sources[field][0]])
     return {
-        "passed": not problems,
-        "problems": problems,
+        "passed": not problems and not spec_gaps,
+        "trial_passed": not problems,
+        "problems": spec_gaps + problems,
         "exclusions": exclusions,
         "trial": {k: trial.get(k) for k in ("status", "rows", "duration_s", "peak_memory_mb", "isolation", "stderr")},
         "validation": report,

@@ -125,7 +125,7 @@ def review(state: dict) -> dict:
     result = reviewer.review(state["run_id"], state["spec"]["entity"], state["spec"], state["compiled"], state["ingest"]["table_key"], settings.trial_rows)
     _audit(state, "reviewed", passed=result["passed"], problems=result["problems"], script_sha256=state["compiled"]["script_sha256"])
     update: dict[str, Any] = {"review": result, "trace": _trace("reviewer", tools=["run_script", "validate"], passed=result["passed"], problems=len(result["problems"]))}
-    if state.get("reuse") and not result["passed"]:
+    if state.get("reuse") and not result["trial_passed"]:
         # The known format does not fit this file after all: start the full loop once.
         update["reuse"] = None
         update["back_to_analyst"] = True
@@ -137,7 +137,8 @@ def review(state: dict) -> dict:
 
 
 def after_review(state: dict) -> str:
-    if state.get("reuse") and state["review"]["passed"]:
+    if state.get("reuse") and state["review"]["trial_passed"]:
+        # The approved spec's own gaps were approved with it; this file converts as it did.
         return "execute"
     if state.get("back_to_analyst"):
         return "analyst"

@@ -174,35 +174,39 @@ def map_values(column: pd.Series, field: str, errors: RowErrors, mapping: dict, 
 
 
 def country_to_iso(column: pd.Series, field: str, errors: RowErrors) -> pd.Series:
-    import pycountry
-
     def convert(text: str) -> str:
-        text = text.strip()
-        found = pycountry.countries.get(alpha_2=text.upper()) if len(text) == 2 else None
-        found = found or (pycountry.countries.get(alpha_3=text.upper()) if len(text) == 3 else None)
-        if found is None:
-            try:
-                found = pycountry.countries.lookup(text)
-            except LookupError:
-                raise ValueError("not a country name or ISO 3166 code") from None
-        return found.alpha_2
+        code = v.country_code(text)
+        if code is None:
+            raise ValueError("not a country name or ISO 3166 code")
+        return code
 
     return _apply(column, field, errors, convert)
 
 
-def phone_to_e164(column: pd.Series, field: str, errors: RowErrors, default_region: str | None = None) -> pd.Series:
+def phone_to_e164(column: pd.Series, field: str, errors: RowErrors, default_region: str | None = None, region_column: pd.Series | None = None) -> pd.Series:
+    """Phone numbers to E.164; national numbers take the row's country from `region_column`."""
     import phonenumbers
 
-    def convert(text: str) -> str:
+    out = []
+    for row, cell in column.items():
+        if _blank(cell):
+            out.append(None)
+            continue
+        region = default_region
+        if region_column is not None and not _blank(region_column[row]):
+            region = v.country_code(str(region_column[row])) or default_region
         try:
-            number = phonenumbers.parse(text, default_region)
+            number = phonenumbers.parse(str(cell), region)
         except phonenumbers.NumberParseException as error:
-            raise ValueError(f"not a phone number ({error})") from None
+            errors.add(row, field, f"{cell!r}: not a phone number ({error})")
+            out.append(None)
+            continue
         if not phonenumbers.is_possible_number(number):
-            raise ValueError("not a possible phone number")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-    return _apply(column, field, errors, convert)
+            errors.add(row, field, f"{cell!r}: not a possible phone number")
+            out.append(None)
+            continue
+        out.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return pd.Series(out, index=column.index, dtype=object)
 
 
 def iban_normalize(column: pd.Series, field: str, errors: RowErrors) -> pd.Series:

@@ -17,6 +17,14 @@ EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 IBAN_SHAPE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
 BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 NUMBER_SHAPE = re.compile(r"^[+-]?\(?[+-]?[\d.,' \u00a0\u202f]*\d[\d.,' \u00a0\u202f]*\)?[+-]?(\s?(CR|DR|Cr|Dr))?$")
+# Currency marks written around amounts: symbols, ISO 4217 codes and local abbreviations.
+def _currency_alternation() -> str:
+    return "|".join(sorted(c.alpha_3 for c in pycountry.currencies))
+
+
+CURRENCY_MARK = rf"(?:[€$£¥₹₽₩₺₪]|US\$|R\$|Kč|zł|Ft|kr|Fr\.|(?:{_currency_alternation()})\b)"
+LEADING_MARK = re.compile(rf"^([+-]?\(?)\s*{CURRENCY_MARK}\s*")
+TRAILING_MARK = re.compile(rf"\s*{CURRENCY_MARK}\s*(\)?[+-]?)$")
 PHONE_SHAPE = re.compile(r"^\+?[\d ()./-]{7,20}$")
 
 # Date formats tried on whole columns, in order of preference when several fit.
@@ -43,7 +51,13 @@ def parse_date_value(value: str, fmt: str) -> dt.date:
     return dt.datetime.strptime(date_part(value, fmt), fmt).date()
 
 
+COMPACT_LENGTHS = {"%y%m%d": 6, "%Y%m%d": 8, "%d%m%Y": 8}
+
+
 def _parses(value: str, fmt: str) -> bool:
+    # strptime reads "10115" as %y%m%d (2010-01-15); compact dates must have every digit.
+    if fmt in COMPACT_LENGTHS and len(date_part(value, fmt)) != COMPACT_LENGTHS[fmt]:
+        return False
     try:
         parsed = parse_date_value(value, fmt)
     except ValueError:
@@ -84,9 +98,15 @@ def infer_date_format(values: list[str], min_share: float = 0.5) -> tuple[str | 
     return chosen, round(0.9 * scale, 3), f"values parse as {chosen}{shortfall}"
 
 
+def _strip_marks(value: str) -> str:
+    return TRAILING_MARK.sub(r"\1", LEADING_MARK.sub(r"\1", value.strip()))
+
+
 def _clean_number(value: str) -> tuple[str, bool]:
     """Strip sign marks that banks put around numbers; return (digits and separators, negative)."""
     text = value.strip().replace("\u00a0", " ").replace("\u202f", " ")
+    text = LEADING_MARK.sub(r"\1", text)
+    text = TRAILING_MARK.sub(r"\1", text)
     negative = False
     upper = text.upper()
     if upper.endswith("DR") or upper.endswith("CR"):
@@ -129,7 +149,7 @@ def parse_decimal_value(value: str, decimal: str = ".", thousands: str = "") -> 
 def infer_number_format(values: list[str], hint_decimal: str | None = None) -> tuple[str, str, float, str] | None:
     """Decide (decimal separator, thousands separator) for a whole column, or None if not numeric."""
     sample = [v.strip() for v in values if v and v.strip()]
-    if not sample or not all(NUMBER_SHAPE.match(v) for v in sample):
+    if not sample or not all(NUMBER_SHAPE.match(_strip_marks(v)) for v in sample):
         return None
     comma_decimal = dot_decimal = 0
     for v in sample:
@@ -197,6 +217,17 @@ def looks_like_iban(value: str) -> bool:
     return bool(IBAN_SHAPE.match(value.replace(" ", "").upper()))
 
 
+def is_phone_column(values: list[str]) -> bool:
+    """Phone numbers: 7 to 15 digits in a phone layout, most with a + or a trunk prefix 0."""
+    if not values or not all(PHONE_SHAPE.match(x) for x in values):
+        return False
+    digits = [sum(ch.isdigit() for ch in x) for x in values]
+    if not all(7 <= d <= 15 for d in digits):
+        return False
+    prefixed = sum(1 for x in values if x.lstrip("(").startswith(("+", "0")))
+    return prefixed >= 0.5 * len(values)
+
+
 def is_email(value: str) -> bool:
     return bool(EMAIL.match(value.strip()))
 
@@ -212,3 +243,53 @@ def shape(value: str, limit: int = 24) -> str:
         else:
             out.append(ch)
     return "".join(out) + ("…" if len(value) > limit else "")
+
+
+COUNTRY_NAME_LANGUAGES = ("de", "fr", "nl", "es", "it", "cs", "pl", "pt", "hu", "sv", "da", "fi", "sk", "ro")
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    """Country names in English and the languages above, accent-folded, to ISO 3166-1 alpha-2.
+
+    Built from pycountry's own gettext translations of ISO 3166-1.
+    """
+    import gettext
+
+    names: dict[str, str] = {}
+    translations = []
+    for language in COUNTRY_NAME_LANGUAGES:
+        try:
+            translations.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language]))
+        except OSError:
+            continue
+    for country in pycountry.countries:
+        english = [country.name, getattr(country, "official_name", None), getattr(country, "common_name", None)]
+        for name in filter(None, english):
+            names.setdefault(_fold(name), country.alpha_2)
+            for translation in translations:
+                names.setdefault(_fold(translation.gettext(name)), country.alpha_2)
+    return names
+
+
+def country_code(value: str) -> str | None:
+    """ISO 3166-1 alpha-2 code for a country code or name in one of the known languages."""
+    text = value.strip()
+    if len(text) == 2 and pycountry.countries.get(alpha_2=text.upper()):
+        return text.upper()
+    if len(text) == 3 and text.isalpha() and pycountry.countries.get(alpha_3=text.upper()):
+        return pycountry.countries.get(alpha_3=text.upper()).alpha_2
+    found = country_names().get(_fold(text))
+    if found:
+        return found
+    try:
+        return pycountry.countries.lookup(text).alpha_2
+    except LookupError:
+        return None

@@ -59,7 +59,8 @@ def _expression(mapping: FieldMapping) -> str:
     if t in ("country_to_iso", "iban_normalize", "birth_number_to_date"):
         return f"t.{t}({_column(src[0])}, {field}, errors)"
     if t == "phone_to_e164":
-        return f"t.phone_to_e164({_column(src[0])}, {field}, errors{_kwargs(p, ['default_region'])})"
+        region = f", region_column={_column(p['region_column'])}" if p.get("region_column") else ""
+        return f"t.phone_to_e164({_column(src[0])}, {field}, errors{_kwargs(p, ['default_region'])}{region})"
     if t == "constant":
         return f"t.constant(source.index, {p['value']!r})"
     raise ValueError(f"transform {t!r} of field {mapping.target!r} cannot be compiled")
@@ -71,7 +72,7 @@ def compile_spec(spec: MappingSpec) -> str:
     for mapping in spec.mappings:
         if mapping.target not in entity.fields:
             raise ValueError(f"spec maps unknown field {mapping.target!r} of entity {spec.entity!r}")
-        unknown = [s for s in mapping.sources if s not in spec.source.columns]
+        unknown = [s for s in mapping.sources + ([mapping.params["region_column"]] if mapping.params.get("region_column") else []) if s not in spec.source.columns]
         if unknown:
             raise ValueError(f"field {mapping.target!r} reads columns the file does not have: {unknown}")
 

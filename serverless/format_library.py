@@ -28,15 +28,16 @@ from serverless.profiling import ColumnProfile
 
 DIMENSIONS = 512
 COMPATIBLE_TYPES = {
-    "integer": {"integer", "decimal", "text", "empty"},
+    "integer": {"integer", "decimal", "text", "empty", "phone"},
     "decimal": {"decimal", "integer", "empty"},
     "date": {"date", "empty"},
-    "text": {"text", "integer", "empty", "iban", "bic", "currency", "date", "decimal", "email"},
+    "text": {"text", "integer", "empty", "iban", "bic", "currency", "date", "decimal", "email", "phone"},
+    "phone": {"phone", "text", "integer", "decimal", "empty"},
     "iban": {"iban", "text", "empty"},
     "currency": {"currency", "empty"},
     "email": {"email", "text", "empty"},
     "bic": {"bic", "text", "empty"},
-    "empty": {"empty", "text", "integer", "decimal", "date", "iban", "bic", "currency", "email"},
+    "empty": {"empty", "text", "integer", "decimal", "date", "iban", "bic", "currency", "email", "phone"},
 }
 
 

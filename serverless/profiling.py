@@ -33,21 +33,14 @@ class ColumnProfile(BaseModel):
     has_negative: bool = False
     all_integer: bool = False
     top_values: list[str] = Field(default_factory=list, description="distinct values of low-cardinality code columns")
+    main_country: str | None = Field(None, description="the most common ISO country of a country column")
     max_length: int = 0
     digit_share: float = Field(0.0, description="share of digits among the non-space characters of the values")
     country_share: float = Field(0.0, description="share of distinct values that are country names or ISO codes")
 
 
 def _is_country(value: str) -> bool:
-    import pycountry
-
-    if len(value) < 2 or len(value) > 60:
-        return False
-    try:
-        pycountry.countries.lookup(value)
-    except LookupError:
-        return False
-    return True
+    return 2 <= len(value) <= 60 and v.country_code(value) is not None
 
 
 def _non_empty(series: pd.Series) -> list[str]:
@@ -95,14 +88,20 @@ def profile_column(name: str, position: int, series: pd.Series, hint_decimal: st
         profile.inferred_type = "currency"
     elif date_format and profile.date_share >= 0.8 and not (number and profile.all_integer and date_format not in ("%y%m%d", "%Y%m%d")):
         profile.inferred_type = "date"
+    elif v.is_phone_column(present):
+        profile.inferred_type = "phone"
     elif number:
         profile.inferred_type = "integer" if profile.all_integer else "decimal"
-    elif all(v.BIC_SHAPE.match(x) for x in upper) and len(distinct) <= 20:
+    elif all(v.BIC_SHAPE.match(x) and v.country_code(x[4:6]) for x in present) and len(distinct) <= 20:
         profile.inferred_type = "bic"
     else:
         profile.inferred_type = "text"
     if profile.inferred_type == "text" and len(distinct) <= 500:
         profile.country_share = round(sum(_is_country(x) for x in distinct) / len(distinct), 3)
+        if profile.country_share >= 0.8:
+            codes = Counter(v.country_code(x) for x in present)
+            codes.pop(None, None)
+            profile.main_country = codes.most_common(1)[0][0] if codes else None
     if len(distinct) <= max(INDICATOR_MAX_DISTINCT * 3, 12) and profile.inferred_type == "text":
         profile.top_values = [x for x, _ in Counter(present).most_common(12)]
     elif len(distinct) <= INDICATOR_MAX_DISTINCT:
