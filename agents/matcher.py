@@ -121,7 +121,9 @@ def type_factor(target_type: str, target_name: str, profile: ColumnProfile, key:
     if target_type == "bic":
         return 1.0 if kind == "bic" else 0.4
     if target_type == "phone":
-        return {"phone": 1.0, "text": 0.6, "integer": 0.6}.get(kind, 0.1)
+        if kind == "phone":
+            return 1.0
+        return 0.8 if profile.phone_like else {"text": 0.5, "integer": 0.5}.get(kind, 0.1)
     if target_type == "country":
         return 1.0 if kind in ("text", "currency") and profile.max_length <= 60 else 0.2
     if target_type == "enum":
@@ -138,13 +140,18 @@ def type_factor(target_type: str, target_name: str, profile: ColumnProfile, key:
     return {"text": 1.0, "integer": 0.5, "iban": 0.6, "bic": 0.5, "currency": 0.3, "decimal": 0.2, "date": 0.1, "phone": 0.3}.get(kind, 0.5)
 
 
-def value_evidence(entity: str, target_name: str, target_type: str, profile: ColumnProfile, date_rank: int | None = None) -> float:
+def value_evidence(entity: str, target_name: str, target_type: str, profile: ColumnProfile, date_rank: int | None = None, key: str | None = None) -> float:
     """A score from values alone, for headers the lexicon does not know.
 
     `date_rank` is the column's position among the file's date columns: exports put the
     booking date before the value date, so the first date column leans to booking_date.
     """
     kind = profile.inferred_type
+    if target_name == key and profile.position == 0 and kind in ("integer", "text") and profile.null_share == 0 and profile.distinct_count == profile.present_count:
+        # The first column with a distinct value on every row is usually the record id.
+        return 0.45
+    if profile.name_like and profile.distinct_count >= 3 and (target_name == "full_name" or target_name == "counterparty_name"):
+        return 0.42
     if target_type == "iban" and kind == "iban":
         return 0.55
     if target_type == "currency" and kind == "currency":
@@ -302,7 +309,7 @@ def match(entity: Entity, profiles: list[ColumnProfile], frame_values: dict[str,
                 n_score, term = 0.9, "id"
             factor = type_factor(spec.type, target, profile, entity.key)
             by_name = n_score * factor
-            by_value = value_evidence(entity.name, target, spec.type, profile, date_ranks.get(profile.name)) * (1.0 if factor > 0 else 0.0)
+            by_value = value_evidence(entity.name, target, spec.type, profile, date_ranks.get(profile.name), entity.key) * (1.0 if factor > 0 else 0.0)
             score = max(by_name, by_value)
             if score <= 0:
                 continue

@@ -217,12 +217,16 @@ def looks_like_iban(value: str) -> bool:
     return bool(IBAN_SHAPE.match(value.replace(" ", "").upper()))
 
 
-def is_phone_column(values: list[str]) -> bool:
-    """Phone numbers: 7 to 15 digits in a phone layout, most with a + or a trunk prefix 0."""
+def looks_like_phone_numbers(values: list[str]) -> bool:
+    """7 to 15 digits in a phone layout: a name must still say the column holds phones."""
     if not values or not all(PHONE_SHAPE.match(x) for x in values):
         return False
-    digits = [sum(ch.isdigit() for ch in x) for x in values]
-    if not all(7 <= d <= 15 for d in digits):
+    return all(7 <= sum(ch.isdigit() for ch in x) <= 15 for x in values)
+
+
+def is_phone_column(values: list[str]) -> bool:
+    """Phone numbers by their values alone: the phone layout, most with a + or a trunk prefix 0."""
+    if not looks_like_phone_numbers(values):
         return False
     prefixed = sum(1 for x in values if x.lstrip("(").startswith(("+", "0")))
     return prefixed >= 0.5 * len(values)

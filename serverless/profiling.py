@@ -35,12 +35,22 @@ class ColumnProfile(BaseModel):
     top_values: list[str] = Field(default_factory=list, description="distinct values of low-cardinality code columns")
     main_country: str | None = Field(None, description="the most common ISO country of a country column")
     max_length: int = 0
+    name_like: bool = Field(False, description="values read like personal or company names: two to four capitalised words, no digits")
+    phone_like: bool = Field(False, description="every value has 7 to 15 digits in a phone layout")
     digit_share: float = Field(0.0, description="share of digits among the non-space characters of the values")
     country_share: float = Field(0.0, description="share of distinct values that are country names or ISO codes")
 
 
 def _is_country(value: str) -> bool:
     return 2 <= len(value) <= 60 and v.country_code(value) is not None
+
+
+def _name_like(values: list[str]) -> bool:
+    words = [x.split() for x in values[:500]]
+    if not words or any(ch.isdigit() for x in values[:500] for ch in x):
+        return False
+    shaped = sum(1 for w in words if 2 <= len(w) <= 4 and all(part[:1].isupper() for part in w))
+    return shaped >= 0.8 * len(words)
 
 
 def _non_empty(series: pd.Series) -> list[str]:
@@ -65,6 +75,8 @@ def profile_column(name: str, position: int, series: pd.Series, hint_decimal: st
     )
     if not present:
         return profile
+    profile.phone_like = v.looks_like_phone_numbers(present)
+    profile.name_like = _name_like(present)
     characters = "".join(x.replace(" ", "") for x in present[:500])
     profile.digit_share = round(sum(ch.isdigit() for ch in characters) / max(len(characters), 1), 3)
 
