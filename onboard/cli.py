@@ -310,6 +310,30 @@ def resume(thread: str = typer.Argument(...), as_json: bool = typer.Option(False
 
 
 @app.command()
+def audit(thread: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Print a run's audit trail: every decision with its actor and time."""
+    from onboard import database
+    from onboard.settings import load_settings
+
+    settings = load_settings()
+    if not settings.database_path.exists():
+        _fail(f"no core database in {settings.home}; set ONBOARD_HOME to the folder the run was started with", EXIT_NOT_FOUND)
+    with database.connect(settings.database_path) as connection:
+        rows = connection.execute("SELECT at, actor, action, detail FROM audit WHERE thread_id = ? OR run_id = ? ORDER BY id", (thread, thread)).fetchall()
+    if not rows:
+        _fail(f"no audit rows for thread id {thread} in {settings.home}", EXIT_NOT_FOUND)
+    if as_json:
+        typer.echo(json.dumps([{"at": r[0], "actor": r[1], "action": r[2], "detail": json.loads(r[3] or "{}")} for r in rows], ensure_ascii=False))
+        return
+    table = Table(title=f"audit trail of {thread} ({len(rows)} rows)")
+    for header in ("time (UTC)", "actor", "action", "detail"):
+        table.add_column(header, overflow="fold")
+    for at, actor, action, detail in rows:
+        table.add_row(at, actor, action, detail if len(detail or "") < 300 else detail[:297] + "...")
+    console.print(table)
+
+
+@app.command()
 def rejected(
     thread: str = typer.Argument(...),
     csv_path: Optional[Path] = typer.Option(None, "--csv", help="write the rejected rows with their reasons to this CSV file"),

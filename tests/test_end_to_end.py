@@ -108,3 +108,14 @@ def test_approve_unknown_thread_fails_cleanly(home):
     assert completed.returncode == 3
     assert "run-doesnotexist" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_audit_trail_lists_decisions(home):
+    waiting = _json(onboard_cli(["run", str(SAMPLE), "--json"], home))
+    onboard_cli(["approve", waiting["thread_id"], "--by", "Dana Reviewer"], home)
+    completed = onboard_cli(["audit", waiting["thread_id"], "--json"], home)
+    assert completed.returncode == 0, completed.stderr
+    actions = [(row["action"], row["actor"]) for row in json.loads(completed.stdout)]
+    assert ("approved", "Dana Reviewer") in actions
+    for action in ("received", "proposed", "reviewed", "executed", "loaded", "reconciled", "remembered"):
+        assert action in [a for a, _ in actions]
