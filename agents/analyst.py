@@ -323,7 +323,7 @@ def propose(
     ranking = ", ".join(f"{name} {score:.2f}" for name, score in sorted(fits.items(), key=lambda kv: -kv[1]))
     explanation = "fit = sum of column-mapping confidences (required fields count 1.5 times), minus 1.5 per required field without a source"
     if evidence[best] < MIN_ENTITY_EVIDENCE:
-        raise NoEntityFits(f"the columns fit none of customer, account or transaction well enough (fit scores {ranking}; {explanation})")
+        raise NoEntityFits(f"the file does not read as a table of customers, accounts or transactions: its columns fit none of them well enough (fit scores {ranking}; {explanation})")
     spec.entity_rationale = f"chose {best}: fit scores {ranking} ({explanation})"
     return spec, result
 

@@ -112,6 +112,9 @@ def show_packet(packet: dict, show_script: bool = False) -> None:
         for item in packet["unmapped"]:
             unmapped.add_row(item["name"], item["kind"], item["reason"])
         console.print(unmapped)
+    trial = packet.get("trial") or {}
+    if trial.get("isolation"):
+        console.print("sandbox: " + "; ".join(trial["isolation"]), highlight=False, soft_wrap=True)
     validation = packet.get("validation") or {}
     if validation:
         console.print(f"trial: {validation['rows_in']} rows, {validation['rows_valid']} valid, {validation['rows_rejected']} rejected", highlight=False)
@@ -421,7 +424,8 @@ def eval_cases(
         if not as_json:
             cells = result.get("cell_accuracy")
             cells_text = f"{cells:.3f}" if isinstance(cells, float) else "n/a"
-            console.print(f"{result['name']:<40} F1 {result['f1']:.2f}  cells {cells_text}  {result['status']}", highlight=False)
+            error = f"  {result['error'][:120]}" if result.get("error") else ""
+            console.print(f"{result['name']:<40} F1 {result['f1']:.2f}  cells {cells_text}  {result['status']}{error}", highlight=False)
 
     try:
         result = run_suite(roots, progress)
@@ -440,6 +444,9 @@ def eval_cases(
     for key, value in result["overall"].items():
         table.add_row(key, str(value))
     console.print(table)
+    crashed = [c["name"] for c in result["cases"] if c.get("status") == "crashed" or (c.get("error") or "").startswith("execute failed")]
+    if crashed:
+        _fail(f"{len(crashed)} case(s) could not run: {', '.join(crashed[:10])}; see their errors above", EXIT_FAILED)
 
 
 @formats_app.command("list")

@@ -319,6 +319,9 @@ def bwrap_command(bwrap: str, setpriv: str | None, layout: PythonLayout, workdir
     for key, value in sandbox_environment(SANDBOX_WORKDIR).items():
         command += ["--setenv", key, value]
 
+    # The scratch /tmp comes first: binds made after it stay visible on top of it, which
+    # matters when the product or its virtual environment lives under the host's /tmp.
+    command += ["--perms", "1777", "--size", str(SCRATCH_MB << 20), "--tmpfs", "/tmp"]
     mounts = system_mounts()
     mounts += [("--ro-bind", folder, folder) for folder in (*layout.prefixes, *layout.library_paths, layout.package)]
     mounts.append(("--ro-bind", str(RUNNER), SANDBOX_RUNNER))
@@ -326,7 +329,6 @@ def bwrap_command(bwrap: str, setpriv: str | None, layout: PythonLayout, workdir
         mounts.append(("--ro-bind", setpriv, setpriv))
     command += mount_arguments(mounts)
     command += ["--proc", "/proc", "--dev", "/dev"]
-    command += ["--perms", "1777", "--size", str(SCRATCH_MB << 20), "--tmpfs", "/tmp"]
     command += ["--perms", "1777", "--size", str(SCRATCH_MB << 20), "--tmpfs", SANDBOX_WORKDIR]
     if workdir is not None:
         for name in ("input.parquet", "script.py"):
@@ -451,7 +453,14 @@ def bwrap_problem(bwrap: str | None) -> str | None:
             _BWRAP_CHECKS[key] = "setpriv (util-linux) is not installed, so the sandbox could not switch to user nobody"
         else:
             layout = python_layout()
-            payload = [layout.executable, "-I", "-S", "-c", f"import os, sys; sys.exit(os.getuid() != {UNPRIVILEGED_UID})"]
+            # The check imports what every script needs, so a sandbox that cannot see the
+            # libraries fails here, before any run, and auto mode falls back.
+            probe = (
+                f"import os, sys; sys.path[:0] = {list(layout.import_paths)!r}; "
+                "import pandas, pyarrow.parquet; from onboard import transforms; "
+                f"sys.exit(os.getuid() != {UNPRIVILEGED_UID})"
+            )
+            payload = [layout.executable, "-I", "-S", "-c", probe]
             seccomp_fd = seccomp_descriptor()
             command = bwrap_command(bwrap, setpriv, layout, None, payload, seccomp_fd)
             try:
