@@ -226,11 +226,12 @@ def find_indicator(profiles: list[ColumnProfile], frame_values: dict[str, list[s
         header = normalise(profile.name)
         if not (any(len(x) > 2 for x in known) or any(h in header for h in INDICATOR_HEADER_HINTS)):
             continue
-        # The marks seen in this file, plus the lexicon's long forms so that a later file of
-        # the same format with the other mark (VYDAJ after only PRIJEM) still converts.
+        # The marks seen in this file plus every mark of the lexicon (the two lists are
+        # disjoint), so a later file of the format with the other mark still converts: a
+        # statement with only debits "D" is followed by one with credits "C".
         marks = lexicon()["indicators"]
-        debit_values = sorted({x for x in known if tokens[x] in debit} | {x for x in marks["debit"] if len(x) > 2})
-        credit_values = sorted({x for x in known if tokens[x] in credit} | {x for x in marks["credit"] if len(x) > 2})
+        debit_values = sorted({x for x in known if tokens[x] in debit} | {x.upper() if len(x) <= 4 else x for x in marks["debit"]})
+        credit_values = sorted({x for x in known if tokens[x] in credit} | {x.upper() if len(x) <= 4 else x for x in marks["credit"]})
         return profile.name, debit_values, credit_values
     return None
 
