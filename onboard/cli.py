@@ -313,6 +313,28 @@ def resume(thread: str = typer.Argument(...), as_json: bool = typer.Option(False
 
 
 @app.command()
+def review(
+    thread: str = typer.Argument(...),
+    html_path: Path = typer.Option(..., "--html", help="write the review packet as a self-contained HTML page to this file"),
+) -> None:
+    """Write a waiting run's review packet as an HTML page: mapping picture, before/after rows, script."""
+    from graph import runner
+    from onboard.review_html import render
+    from serverless import runtime
+
+    summary = _run_errors(runner.status, thread)
+    packet = summary.get("review_packet")
+    if not packet:
+        _fail(f"run {thread} is {summary['status']}, not waiting for approval; only a waiting run has a review packet", EXIT_NOT_FOUND)
+    state = runner.values(thread)
+    table = runtime.read_frame(state["ingest"]["table_key"])
+    lines = {row.get("_line") for row in packet.get("preview", [])}
+    source_rows = [row for row in table.to_dict(orient="records") if row.get("_line") in lines]
+    html_path.write_text(render(packet, source_rows), encoding="utf-8")
+    console.print(f"wrote {html_path}", highlight=False)
+
+
+@app.command()
 def audit(thread: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
     """Print a run's audit trail: every decision with its actor and time."""
     from onboard import database

@@ -119,3 +119,17 @@ def test_audit_trail_lists_decisions(home):
     assert ("approved", "Dana Reviewer") in actions
     for action in ("received", "proposed", "reviewed", "executed", "loaded", "reconciled", "remembered"):
         assert action in [a for a, _ in actions]
+
+
+def test_review_page_shows_mapping(home):
+    waiting = _json(onboard_cli(["run", str(SAMPLE), "--json"], home))
+    page = home.parent / "review.html"
+    completed = onboard_cli(["review", waiting["thread_id"], "--html", str(page)], home)
+    assert completed.returncode == 0, completed.stderr
+    text = page.read_text(encoding="utf-8")
+    assert "<svg" in text
+    assert "Txn Date" in text
+    assert "booking_date" in text
+    assert "NW-26-000101" in text
+    assert "31/11/2026" in text
+    assert waiting["thread_id"] in text
