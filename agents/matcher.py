@@ -179,7 +179,7 @@ def value_evidence(entity: str, target_name: str, target_type: str, profile: Col
     if target_name == "description" and kind == "text" and profile.max_length >= 20 and profile.digit_share < 0.5:
         # The longest free text in a file is most often the payment details.
         return 0.41 + min(0.05, profile.max_length / 4000)
-    if target_name == "account_id" and entity == "transaction" and profile.distinct_count == 1 and profile.max_length >= 5 and (kind in ("iban", "integer") or profile.digit_share >= 0.5):
+    if target_name == "account_id" and entity == "transaction" and profile.distinct_count == 1 and profile.null_share == 0 and profile.max_length >= 5 and (kind in ("iban", "integer") or profile.digit_share >= 0.5):
         # One account number on every row is the statement's own account.
         return 0.5
     if target_name == "counterparty_account" and kind == "iban" and profile.distinct_count > 1:
