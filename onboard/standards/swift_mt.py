@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import pandas as pd
 
 from onboard.errors import InputFileError
 from onboard.spec import SourceFormat
@@ -516,18 +515,7 @@ def _table(rows: list[dict[str, str]], lines: list[int], base_columns: list[str]
     columns = list(base_columns)
     for row in rows:
         columns += [column for column in row if column not in columns]
-    from onboard.reader import MAX_CELL_CHARS, ParsedTable
+    from onboard.standards.iso20022 import make_table
 
-    records: list[list[str]] = []
-    kept_lines: list[int] = []
-    bad_rows: list[dict] = []
-    for row, line in zip(rows, lines):
-        cells = [row.get(column, "") for column in columns]
-        if any(len(cell) > MAX_CELL_CHARS for cell in cells):
-            bad_rows.append({"line": line, "reason": f"a cell longer than {MAX_CELL_CHARS} characters"})
-            continue
-        records.append(cells)
-        kept_lines.append(line)
-    frame = pd.DataFrame(records, columns=columns, dtype=object)
     source = SourceFormat(kind=SOURCE_KIND, encoding=encoding, delimiter=None, quotechar=None, columns=columns)
-    return ParsedTable(frame=frame, source=source, line_numbers=kept_lines, bad_rows=bad_rows)
+    return make_table(rows, columns, lines, [], source)
