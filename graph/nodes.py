@@ -67,6 +67,11 @@ def analyse(state: dict) -> dict:
     trace = _trace("analyst", tool="profile", columns=len(profiles))
 
     update: dict[str, Any] = {"profiles": profiles, "back_to_analyst": False}
+    if state.get("hand_spec") and state["round"] == 0 and not state.get("feedback"):
+        # An operator's hand-written spec replaces the proposal; it is reviewed and approved as usual.
+        spec = MappingSpec.model_validate({**state["hand_spec"], "source": ingest["source"]})
+        _audit(state, "proposed", state.get("started_by") or SYSTEM_ACTOR, entity=spec.entity, spec_sha256=spec.sha256(), origin="hand-written spec")
+        return {**update, "spec": spec.model_dump(mode="json"), "reuse": None, "trace": trace + _trace("analyst", hand_spec=True)}
     requested = state.get("entity") or "auto"
     if requested == "auto" and ingest.get("table_entity"):
         requested = ingest["table_entity"]
@@ -116,6 +121,16 @@ def code(state: dict) -> dict:
 
         compiled = {"script_key": key, "script": script, "script_sha256": entry.script_sha256, "spec_sha256": entry.spec.sha256(), "policy_problems": check_script(script)}
         return {"compiled": compiled, "trace": _trace("coder", reused=entry.format_id, script_sha256=entry.script_sha256)}
+    if state.get("hand_script") and not (state.get("approval") or {}).get("action") == "edit":
+        from serverless.compiler import script_sha256
+        from serverless.policy import check_script
+
+        script = state["hand_script"]
+        digest = script_sha256(script)
+        key = f"runs/{state['run_id']}/scripts/{digest[:16]}.py"
+        runtime.store().put_bytes(key, script.encode("utf-8"))
+        compiled = {"script_key": key, "script": script, "script_sha256": digest, "spec_sha256": MappingSpec.model_validate(state["spec"]).sha256(), "policy_problems": check_script(script)}
+        return {"compiled": compiled, "trace": _trace("coder", hand_script=True, script_sha256=digest)}
     compiled = coder.write_script(state["run_id"], state["spec"])
     return {"compiled": compiled, "trace": _trace("coder", tool="compile_spec", script_sha256=compiled["script_sha256"])}
 
@@ -173,6 +188,7 @@ def review_packet(state: dict) -> dict:
         "trial": result.get("trial"),
         "review_rounds": state.get("round", 0),
         "library_candidates": (state.get("library") or {}).get("candidates", []),
+        "origin": state.get("origin") or "generated",
         "feedback": state.get("feedback") or [],
         "allowed_actions": ["approve", "reject", "edit"],
         "spec": spec,
@@ -286,7 +302,8 @@ def remember(state: dict) -> dict:
     source = runtime.source_format({"source": ingest["source"]})
     profiles = [ColumnProfile.model_validate(p) for p in state["profiles"]]
     library = FormatLibrary(runtime.settings().format_library)
-    entry = library.add(fingerprint(source, profiles), MappingSpec.model_validate(state["spec"]), state["compiled"]["script"], state["approval"]["by"], state.get("client"))
+    origin = state.get("origin") or "generated"
+    entry = library.add(fingerprint(source, profiles), MappingSpec.model_validate(state["spec"]), state["compiled"]["script"], state["approval"]["by"], state.get("client"), origin=origin)
     _audit(state, "remembered", format_id=entry.format_id, version=entry.version, script_sha256=entry.script_sha256)
     return {"format_entry": {"format_id": entry.format_id, "version": entry.version}, "trace": _trace("remember", format_id=entry.format_id)}
 

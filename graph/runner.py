@@ -74,13 +74,24 @@ def summarise(graph, thread_id: str) -> dict[str, Any]:
     return summary
 
 
-def start(file_path: str, entity: str = "auto", client: str | None = None, defaults: dict[str, str] | None = None, started_by: str | None = None) -> dict:
+def start(
+    file_path: str,
+    entity: str = "auto",
+    client: str | None = None,
+    defaults: dict[str, str] | None = None,
+    started_by: str | None = None,
+    hand_spec: dict | None = None,
+    hand_script: str | None = None,
+) -> dict:
+    """Start a run; `hand_spec` or `hand_script` replace the proposal or the compiled script."""
     thread_id = f"run-{uuid.uuid4().hex[:12]}"
+    run_input = {"file_path": file_path, "entity": entity, "client": client or "", "defaults": defaults or {}, "started_by": started_by or ""}
+    if hand_spec:
+        run_input.update(hand_spec=hand_spec, origin="hand-written spec")
+    if hand_script:
+        run_input.update(hand_script=hand_script, origin="hand-written script")
     with open_graph() as graph:
-        graph.invoke(
-            {"file_path": file_path, "entity": entity, "client": client or "", "defaults": defaults or {}, "started_by": started_by or ""},
-            _config(thread_id),
-        )
+        graph.invoke(run_input, _config(thread_id))
         return summarise(graph, thread_id)
 
 

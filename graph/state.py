@@ -15,6 +15,9 @@ class RunInput(TypedDict, total=False):
     client: str
     defaults: dict[str, str]
     started_by: str
+    hand_spec: dict[str, Any]
+    hand_script: str
+    origin: str
 
 
 class RunState(RunInput, total=False):

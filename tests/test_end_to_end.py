@@ -133,3 +133,35 @@ def test_review_page_shows_mapping(home):
     assert "NW-26-000101" in text
     assert "31/11/2026" in text
     assert waiting["thread_id"] in text
+
+
+def test_hand_written_spec_is_reviewed_and_marked(home):
+    spec_path = home.parent / "spec.json"
+    proposed = onboard_cli(["map", str(SAMPLE), "--json"], home)
+    spec = json.loads(proposed.stdout)
+    booking = next(m for m in spec["mappings"] if m["target"] == "booking_date")
+    booking["sources"] = ["Value Date"]
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+
+    added = onboard_cli(["formats", "add", str(SAMPLE), "--spec", str(spec_path), "--by", "Ops Engineer", "--json"], home)
+    assert added.returncode == 10, added.stderr
+    waiting = _json(added)
+    packet = _json(onboard_cli(["status", waiting["thread_id"], "--json", "--packet"], home))
+    assert packet["origin"] == "hand-written spec"
+    assert next(m for m in packet["mappings"] if m["target"] == "booking_date")["sources"] == ["Value Date"]
+
+    done = _json(onboard_cli(["approve", waiting["thread_id"], "--by", "Dana Reviewer", "--json"], home))
+    assert done["status"] == "loaded"
+    listed = json.loads(onboard_cli(["formats", "list", "--json"], home).stdout)
+    assert listed[0]["origin"] == "hand-written spec"
+
+
+def test_hand_written_script_goes_through_policy(home):
+    script_path = home.parent / "script.py"
+    script_path.write_text("import os\n\ndef transform(source):\n    return source\n", encoding="utf-8")
+    added = onboard_cli(["formats", "add", str(SAMPLE), "--script", str(script_path), "--by", "Ops Engineer", "--json"], home)
+    assert added.returncode == 10, added.stderr
+    waiting = _json(added)
+    packet = _json(onboard_cli(["status", waiting["thread_id"], "--json", "--packet"], home))
+    assert packet["origin"] == "hand-written script"
+    assert any("import of 'os'" in p for p in packet["problems"])
