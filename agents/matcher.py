@@ -48,7 +48,7 @@ def normalise(text: str) -> str:
     # Standards prefix field names with their tag ("25.account", "61.amount"): drop it.
     while len(tokens) > 1 and tokens[0].isdigit():
         tokens = tokens[1:]
-    # A currency code beside a name ("Betrag (EUR)", "Saldo EUR") says the unit, not the field.
+    # A currency code beside a name ("Betrag (EUR)", "Saldo EUR") gives the unit, not the field.
     if len(tokens) > 1:
         tokens = [t for t in tokens if not (len(t) == 3 and t.upper() in _currency_codes())] or tokens
     abbreviations = lexicon()["abbreviations"]
@@ -177,7 +177,7 @@ def value_evidence(entity: str, target_name: str, target_type: str, profile: Col
     if target_name == "balance_after" and kind == "decimal":
         return 0.39
     if target_name == "description" and kind == "text" and profile.max_length >= 20 and profile.digit_share < 0.5:
-        # The longest free text in a file is most often the payment details.
+        # The longest free text in a file is usually the payment details.
         return 0.41 + min(0.05, profile.max_length / 4000)
     if target_name == "account_id" and entity == "transaction" and profile.distinct_count == 1 and profile.null_share == 0 and profile.max_length >= 5 and (kind in ("iban", "integer") or profile.digit_share >= 0.5):
         # One account number on every row is the statement's own account.
@@ -276,7 +276,7 @@ def _prefer_currency_next_to_amount(targets: list[str], columns: list[ColumnProf
 def match(entity: Entity, profiles: list[ColumnProfile], frame_values: dict[str, list[str]], exclude: set[tuple[str, str]] | None = None) -> MatchResult:
     """Rank candidate columns per target field and assign them one-to-one.
 
-    `exclude` holds (target, column) pairs that a reviewer or a person ruled out.
+    `exclude` contains (target, column) pairs that a reviewer or a person ruled out.
     """
     exclude = exclude or set()
     terms = lexicon()["fields"]

@@ -12,7 +12,7 @@ PROMPT = """You are the reviewer of a bank's client-onboarding team. Check the s
 output against the target schema and say, per field, what is wrong and what to change."""
 
 # A field whose trial values fail this often is sent back to the analyst to try another
-# column; below it, the column is kept and its bad rows are rejected with their reasons.
+# column. Below this share the column is kept, and its bad rows are rejected with reasons.
 FIELD_FAILURE_SHARE = 0.8
 
 
@@ -20,8 +20,8 @@ def review(run_id: str, entity: str, spec: dict, compiled: dict, table_key: str,
     """Run the trial and return {passed, problems, exclusions, trial, validation, preview}."""
     problems: list[str] = []
     exclusions: list[list[str]] = []
-    # Gaps in the spec itself (a required field with no source) are shown to the approver;
-    # they do not say whether this file converts as the spec intends, so they are kept apart.
+    # Gaps in the spec itself (a required field with no source) are shown to the approver.
+    # They do not show whether this file converts as the spec intends, so they are kept apart.
     spec_gaps = [
         f"required field {item['name']} has no source: {item['reason']}"
         for item in spec.get("unmapped", []) if item["kind"] == "target_field"

@@ -79,18 +79,18 @@ def analyse(state: dict) -> dict:
         found = tool_by_name("search_formats").invoke({"source": ingest["source"], "profiles": profiles, "k": 3})
         trace += _trace("analyst", tool="search_formats", candidates=len(found["candidates"]))
         threshold = runtime.settings().reuse_min_similarity
+        summary_keys = ("format_id", "version", "similarity", "structural_problems", "hash_ok")
+        update["library"] = {"candidates": [{k: c[k] for k in summary_keys} for c in found["candidates"]]}
         for candidate in found["candidates"]:
             fits = candidate["similarity"] >= threshold and not candidate["structural_problems"] and requested in ("auto", candidate["entity"])
             if fits and candidate["hash_ok"]:
                 update["reuse"] = candidate
-                update["library"] = {"candidates": [{k: c[k] for k in ("format_id", "version", "similarity", "structural_problems", "hash_ok")} for c in found["candidates"]]}
                 spec = MappingSpec.model_validate(candidate["spec"])
                 update["spec"] = spec.model_dump(mode="json")
                 _audit(state, "reuse_candidate", format_id=candidate["format_id"], version=candidate["version"], similarity=candidate["similarity"])
                 return {**update, "trace": trace + _trace("analyst", reuse=candidate["format_id"])}
             if fits and not candidate["hash_ok"]:
                 _audit(state, "format_refused", format_id=candidate["format_id"], reason="stored script no longer matches its approved SHA-256")
-        update["library"] = {"candidates": [{k: c[k] for k in ("format_id", "version", "similarity", "structural_problems", "hash_ok")} for c in found["candidates"]]}
 
     exclude = {(a, b) for a, b in state.get("exclusions", [])}
     try:
@@ -109,27 +109,29 @@ def analyse(state: dict) -> dict:
     return {**update, "trace": trace + _trace("analyst", proposed=spec.entity, mappings=len(spec.mappings))}
 
 
+def _stage_script(state: dict, script: str, digest: str, spec_sha256: str) -> dict:
+    """Store a script that was not compiled here in the run's folder, as compile_spec would.
+
+    `digest` is the SHA-256 the script must have when it runs; execute checks it again.
+    """
+    from serverless.policy import check_script
+
+    key = f"runs/{state['run_id']}/scripts/{digest[:16]}.py"
+    runtime.store().put_bytes(key, script.encode("utf-8"))
+    return {"script_key": key, "script": script, "script_sha256": digest, "spec_sha256": spec_sha256, "policy_problems": check_script(script)}
+
+
 def code(state: dict) -> dict:
     if state.get("reuse"):
-        store = runtime.store()
         library = FormatLibrary(runtime.settings().format_library)
         entry = next(e for e in library.entries() if e.format_id == state["reuse"]["format_id"] and e.version == state["reuse"]["version"])
-        script = library.script_text(entry)
-        key = f"runs/{state['run_id']}/scripts/{entry.script_sha256[:16]}.py"
-        store.put_bytes(key, script.encode("utf-8"))
-        from serverless.policy import check_script
-
-        compiled = {"script_key": key, "script": script, "script_sha256": entry.script_sha256, "spec_sha256": entry.spec.sha256(), "policy_problems": check_script(script)}
+        compiled = _stage_script(state, library.script_text(entry), entry.script_sha256, entry.spec.sha256())
         return {"compiled": compiled, "trace": _trace("coder", reused=entry.format_id, script_sha256=entry.script_sha256)}
-    if state.get("hand_script") and not (state.get("approval") or {}).get("action") == "edit":
+    if state.get("hand_script") and (state.get("approval") or {}).get("action") != "edit":
         from serverless.compiler import script_sha256
-        from serverless.policy import check_script
 
-        script = state["hand_script"]
-        digest = script_sha256(script)
-        key = f"runs/{state['run_id']}/scripts/{digest[:16]}.py"
-        runtime.store().put_bytes(key, script.encode("utf-8"))
-        compiled = {"script_key": key, "script": script, "script_sha256": digest, "spec_sha256": MappingSpec.model_validate(state["spec"]).sha256(), "policy_problems": check_script(script)}
+        digest = script_sha256(state["hand_script"])
+        compiled = _stage_script(state, state["hand_script"], digest, MappingSpec.model_validate(state["spec"]).sha256())
         return {"compiled": compiled, "trace": _trace("coder", hand_script=True, script_sha256=digest)}
     compiled = coder.write_script(state["run_id"], state["spec"])
     return {"compiled": compiled, "trace": _trace("coder", tool="compile_spec", script_sha256=compiled["script_sha256"])}

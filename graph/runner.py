@@ -107,13 +107,19 @@ def _not_found(thread_id: str) -> LookupError:
     return LookupError(f"no run with thread id {thread_id} in {load_settings().home}; `onboard runs` lists the runs there")
 
 
+def _existing(graph, thread_id: str) -> dict:
+    """Summarise a run, raising LookupError when the thread is unknown."""
+    summary = summarise(graph, thread_id)
+    if summary["status"] == "not_found":
+        raise _not_found(thread_id)
+    return summary
+
+
 def answer(thread_id: str, response: dict) -> dict:
     """Resume a run waiting for approval with approve, reject or edit."""
     _require_runs(thread_id)
     with open_graph() as graph:
-        current = summarise(graph, thread_id)
-        if current["status"] == "not_found":
-            raise _not_found(thread_id)
+        current = _existing(graph, thread_id)
         if current["status"] != "waiting_for_approval":
             raise LookupError(f"run {thread_id} is {current['status']}, not waiting for approval")
         graph.invoke(Command(resume=response), _config(thread_id))
@@ -124,9 +130,7 @@ def resume(thread_id: str) -> dict:
     """Continue a run that stopped mid-way (a killed process) from its last checkpoint."""
     _require_runs(thread_id)
     with open_graph() as graph:
-        current = summarise(graph, thread_id)
-        if current["status"] == "not_found":
-            raise _not_found(thread_id)
+        current = _existing(graph, thread_id)
         if current["status"] == "waiting_for_approval":
             return current
         snapshot = graph.get_state(_config(thread_id))
@@ -138,14 +142,11 @@ def resume(thread_id: str) -> dict:
 def status(thread_id: str) -> dict:
     _require_runs(thread_id)
     with open_graph() as graph:
-        summary = summarise(graph, thread_id)
-        if summary["status"] == "not_found":
-            raise _not_found(thread_id)
-        return summary
+        return _existing(graph, thread_id)
 
 
 def list_runs(limit: int = 50) -> list[dict]:
-    """The most recent runs, newest first, with their status."""
+    """Return the most recent runs, newest first, with their status."""
     _require_runs()
     settings = load_settings()
     connection = sqlite3.connect(settings.checkpoint_path)
@@ -160,6 +161,6 @@ def list_runs(limit: int = 50) -> list[dict]:
 
 
 def values(thread_id: str) -> dict:
-    """The run's full state, for the eval harness and debugging."""
+    """Return the run's full state, for the eval harness and debugging."""
     with open_graph() as graph:
         return dict(graph.get_state(_config(thread_id)).values or {})

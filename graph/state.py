@@ -1,4 +1,4 @@
-"""The graph's state: everything a run knows, kept in the checkpoint between steps."""
+"""The graph's state: everything a run has found and decided, kept in the checkpoint between steps."""
 
 from __future__ import annotations
 

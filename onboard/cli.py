@@ -89,6 +89,8 @@ def _print_summary(summary: dict, as_json: bool) -> None:
 
 def show_packet(packet: dict, show_script: bool = False) -> None:
     """Print the review packet: the mapping, what is unmapped, problems, a preview, the script."""
+    from onboard.review_html import confidence_band
+
     console.print(Panel(
         f"file {packet['file']} ({packet['rows']} data rows, SHA-256 {packet['file_sha256'][:16]}…)\n"
         f"entity: {packet['entity']}  {packet.get('entity_rationale') or ''}\n"
@@ -101,7 +103,7 @@ def show_packet(packet: dict, show_script: bool = False) -> None:
     for m in packet["mappings"]:
         params = ", ".join(f"{k}={v!r}" for k, v in m["params"].items() if k not in ("debit_values", "credit_values"))
         conf = m["confidence"]
-        colour = "green" if conf >= 0.8 else "yellow" if conf >= 0.5 else "red"
+        colour = {"high": "green", "medium": "yellow", "low": "red"}[confidence_band(conf)]
         table.add_row(m["target"], ", ".join(m["sources"]) or "—", f"{m['transform']}({params})", f"[{colour}]{conf:.2f}[/]", m["rationale"])
     console.print(table)
     if packet["unmapped"]:

@@ -298,7 +298,7 @@ def _totals(rows: pd.DataFrame, amount: str, currency: str | None) -> dict[str, 
 
 
 def reconcile(path: Path, entity: Entity, load: LoadResult, valid: pd.DataFrame, rows_in: int, rows_rejected_before_load: int, rejected_rows: pd.DataFrame | None = None) -> Reconciliation:
-    """Prove the load lost nothing, reading the database back rather than trusting the loader."""
+    """Check that the load lost nothing, reading the database back rather than trusting the loader."""
     schema = load_schema()
     table = TABLES[entity.name]
     amount, currency = _amount_columns(entity)

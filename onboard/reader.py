@@ -154,7 +154,7 @@ def _read_standard(standard: str, raw: bytes, name: str) -> dict[str, ParsedTabl
 
 
 def _check_line_lengths(raw: bytes, name: str) -> None:
-    """Reject a line longer than MAX_LINE_BYTES before any parser sees it."""
+    """Reject a line longer than MAX_LINE_BYTES before any parser reads it."""
     start, line = 0, 1
     while start < len(raw):
         end = raw.find(b"\n", start)
@@ -468,6 +468,15 @@ def _find_records(data, path: str = "") -> tuple[list, str] | None:
     return None
 
 
+def _json_cell_text(value) -> str:
+    """Text of one flattened JSON value: empty for null, JSON for a nested list or object."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
 def _read_json(text: str, name: str, encoding: str) -> ParsedTable:
     try:
         # parse_float keeps numbers as their exact text, never a binary float.
@@ -483,7 +492,7 @@ def _read_json(text: str, name: str, encoding: str) -> ParsedTable:
         raise InputFileError(name, "contains no list of records", "Export the records as a JSON list of objects")
     records, record_path = found
     frame = pd.json_normalize(records, sep=".")
-    frame = frame.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else (json.dumps(v) if isinstance(v, (list, dict)) else str(v)))
+    frame = frame.map(_json_cell_text)
     frame = frame.astype(object)
     source = SourceFormat(kind="json", encoding=encoding, record_path=record_path or None, columns=list(frame.columns))
     return ParsedTable(frame=frame, source=source, line_numbers=list(range(1, len(frame) + 1)))

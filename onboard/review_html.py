@@ -1,8 +1,8 @@
 """A self-contained HTML page of a review packet, for a person to decide on in a minute.
 
-The page shows the mapping as a table and as a picture (source columns left, target fields
-right, lines coloured by confidence), source rows beside their converted rows, the
-validation results, what is unmapped, the problems and the script with its SHA-256.
+The page shows the mapping as a table and as a picture: source columns left, target fields
+right, lines coloured by confidence. Below come source rows beside their converted rows,
+the validation results, what is unmapped, the problems and the script with its SHA-256.
 """
 
 from __future__ import annotations
@@ -12,12 +12,21 @@ import html
 ROW_HEIGHT = 26
 
 
-def _colour(confidence: float) -> str:
+BAND_COLOURS = {"high": "#2e7d32", "medium": "#f9a825", "low": "#c62828"}
+BAND_CLASSES = {"high": "ok", "medium": "warn", "low": "bad"}
+
+
+def confidence_band(confidence: float) -> str:
+    """Return high (0.8 and above), medium (0.5 and above) or low, as the packet colours it."""
     if confidence >= 0.8:
-        return "#2e7d32"
+        return "high"
     if confidence >= 0.5:
-        return "#f9a825"
-    return "#c62828"
+        return "medium"
+    return "low"
+
+
+def _colour(confidence: float) -> str:
+    return BAND_COLOURS[confidence_band(confidence)]
 
 
 def mapping_svg(packet: dict) -> str:
@@ -56,7 +65,7 @@ def render(packet: dict, source_rows: list[dict]) -> str:
     mappings = _table(
         ["target field", "source column(s)", "transform", "confidence", "rationale"],
         [[m["target"], ", ".join(m["sources"]) or "(constant or generated)", m["transform"], f"{m['confidence']:.2f}", m["rationale"]] for m in packet["mappings"]],
-        ["ok" if m["confidence"] >= 0.8 else "warn" if m["confidence"] >= 0.5 else "bad" for m in packet["mappings"]],
+        [BAND_CLASSES[confidence_band(m["confidence"])] for m in packet["mappings"]],
     )
     by_line = {row.get("_line"): row for row in source_rows}
     side_by_side = []

@@ -218,7 +218,7 @@ def looks_like_iban(value: str) -> bool:
 
 
 def looks_like_phone_numbers(values: list[str]) -> bool:
-    """7 to 15 digits in a phone layout: a name must still say the column holds phones."""
+    """7 to 15 digits in a phone layout. Only a header naming phones makes such a column a phone column."""
     if not values or not all(PHONE_SHAPE.match(x) for x in values):
         return False
     return all(7 <= sum(ch.isdigit() for ch in x) <= 15 for x in values)

@@ -34,5 +34,6 @@ def invoke(function: str, event: dict) -> dict:
         raise
     except Exception as error:  # a function error is reported, as Lambda does, not a crash
         raise FunctionError(function, type(error).__name__, str(error)) from error
-    result.setdefault("_duration_s", round(time.monotonic() - started, 3)) if isinstance(result, dict) else None
+    if isinstance(result, dict):
+        result.setdefault("_duration_s", round(time.monotonic() - started, 3))
     return result
