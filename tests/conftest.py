@@ -14,6 +14,20 @@ PROJECT = Path(__file__).resolve().parents[1]
 REALDATA = PROJECT.parent / "shared" / "realdata"
 SAMPLES = PROJECT / "samples"
 
+pytest_plugins = ["tests.moto_server"]
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch):
+    """Point every AWS client at a closed local port with fake keys, so a test that forgets the
+    moto fixture fails at once instead of reaching AWS; the `aws` fixture overrides the endpoint."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
