@@ -1,0 +1,112 @@
+"""The event each function accepts, and each function's Lambda configuration.
+
+Events are JSON objects. Large data never travels inline: tables, scripts and outputs are
+passed as object keys. The same models are the argument schemas of the agents' tools.
+This module imports pydantic only, so a handler's cold import stays small.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Event(BaseModel):
+    # Unknown fields are refused: a misspelt field must not be silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
+
+class IngestEvent(Event):
+    run_id: str
+    path: str | None = Field(None, description="local path of the client file")
+    object_key: str | None = Field(None, description="object key of a file already in the store")
+    display_name: str | None = None
+    entity: str | None = Field(None, description="for a banking-standard file, which of its tables to read")
+    chunk_rows: int | None = Field(None, ge=1, description="rows per chunk object; the setting's value when empty")
+
+
+class ProfileEvent(Event):
+    run_id: str
+    table_key: str = Field(description="object key of the run's parsed table (its first chunk)")
+
+
+class SearchFormatsEvent(Event):
+    source: dict[str, Any] = Field(description="the source format from ingest")
+    profiles: list[dict[str, Any]] = Field(description="column profiles")
+    k: int = Field(3, ge=1, le=20)
+
+
+class CompileSpecEvent(Event):
+    run_id: str
+    spec: dict[str, Any] = Field(description="a mapping spec (MappingSpec JSON)")
+
+
+class RunScriptEvent(Event):
+    run_id: str
+    script_key: str
+    expected_sha256: str | None = Field(None, description="refuse to run unless the script has this SHA-256")
+    table_key: str = Field(description="object key of the table or chunk to run on")
+    limit: int | None = Field(None, ge=1, description="rows to run on; all when empty")
+    purpose: str = Field("trial", pattern=r"^[a-z0-9-]+$", description="trial, execute or execute-<chunk>; names the output object")
+    timeout_s: float | None = Field(None, gt=0)
+    memory_mb: int | None = Field(None, ge=64)
+
+
+class ValidateEvent(Event):
+    run_id: str
+    entity: str
+    output_key: str
+    purpose: str = Field("trial", pattern=r"^[a-z0-9-]+$")
+    preview_rows: int = Field(5, ge=0, le=100)
+
+
+class LoadEvent(Event):
+    run_id: str
+    thread_id: str | None = None
+    client: str | None = None
+    entity: str
+    valid_keys: list[str] = Field(description="object keys of the valid rows, in file order")
+    rejected_keys: list[str] = Field(description="object keys of the rows the transform rejected")
+    bad_rows_key: str | None = Field(None, description="object key of the rows the reader could not parse")
+    file_sha256: str
+    script_sha256: str
+    rows_in: int = Field(ge=0)
+
+
+class ReconcileEvent(Event):
+    entity: str
+    load: dict[str, Any] = Field(description="the load function's result")
+    valid_keys: list[str]
+    rejected_keys: list[str]
+    rows_in: int = Field(ge=0)
+
+
+class NotifyEvent(Event):
+    thread_id: str | None = None
+    recipient: str
+    subject: str
+    body: str
+
+
+class FunctionConfig(BaseModel):
+    """What Lambda would enforce on each invocation: seconds of wall time and MB of memory."""
+
+    timeout_s: float
+    memory_mb: int
+    event: type[Event]
+    package: Literal["zip", "image"] = "zip"
+
+
+# The SAM template declares the same timeouts and memory sizes; a test keeps the two in step.
+FUNCTIONS: dict[str, FunctionConfig] = {
+    "ingest": FunctionConfig(timeout_s=900, memory_mb=3008, event=IngestEvent),
+    "profile": FunctionConfig(timeout_s=300, memory_mb=2048, event=ProfileEvent),
+    "search_formats": FunctionConfig(timeout_s=60, memory_mb=1024, event=SearchFormatsEvent),
+    "compile_spec": FunctionConfig(timeout_s=60, memory_mb=1024, event=CompileSpecEvent),
+    "run_script": FunctionConfig(timeout_s=900, memory_mb=3008, event=RunScriptEvent, package="image"),
+    "validate": FunctionConfig(timeout_s=300, memory_mb=2048, event=ValidateEvent),
+    "load": FunctionConfig(timeout_s=900, memory_mb=3008, event=LoadEvent),
+    "reconcile": FunctionConfig(timeout_s=300, memory_mb=2048, event=ReconcileEvent),
+    "notify": FunctionConfig(timeout_s=60, memory_mb=1024, event=NotifyEvent),
+}
