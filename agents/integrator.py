@@ -5,6 +5,9 @@ Offline strategy: fixed steps through the run_script, validate, load, reconcile 
 
 from __future__ import annotations
 
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
 from serverless.invoker import FunctionError
 from tools import tool_by_name
 
@@ -14,17 +17,62 @@ a reconciliation failed and which rows or totals to look at."""
 OPERATIONS_TEAM = "operations-team"
 
 
-def execute(run_id: str, entity: str, script_key: str, approved_sha256: str, table_key: str) -> dict:
-    """Run the approved script on every row and validate the output."""
-    run = tool_by_name("run_script").invoke({
-        "run_id": run_id, "script_key": script_key, "expected_sha256": approved_sha256,
-        "table_key": table_key, "purpose": "execute",
-    })
-    if run["status"] != "ok":
-        return {"ok": False, "run": run, "error": f"{run.get('error_name')}: {run.get('message')}"}
-    checked = tool_by_name("validate").invoke({"run_id": run_id, "entity": entity, "output_key": run["output_key"], "purpose": "execute"})
-    summary = {k: run.get(k) for k in ("status", "rows", "duration_s", "peak_memory_mb", "isolation", "script_sha256")}
-    return {"ok": True, "run": summary, "validation": checked["report"], "valid_key": checked["valid_key"], "rejected_key": checked["rejected_key"]}
+def execute(run_id: str, entity: str, script_key: str, approved_sha256: str, chunk_keys: list[str], max_workers: int = 1, progress=None) -> dict:
+    """Run the approved script on every chunk, in parallel up to `max_workers`, and validate each output.
+
+    Results are combined in chunk order, so rows keep the file's order. `progress(rows)` is called
+    as chunks finish. The first failing chunk fails the execute step.
+    """
+    def one(number: int, chunk_key: str) -> dict:
+        purpose = f"execute-{number:05d}"
+        run = tool_by_name("run_script").invoke({
+            "run_id": run_id, "script_key": script_key, "expected_sha256": approved_sha256,
+            "table_key": chunk_key, "purpose": purpose,
+        })
+        if run["status"] != "ok":
+            return {"ok": False, "run": run, "error": f"chunk {number + 1} of {len(chunk_keys)}: {run.get('error_name')}: {run.get('message')}"}
+        checked = tool_by_name("validate").invoke({"run_id": run_id, "entity": entity, "output_key": run["output_key"], "purpose": purpose, "preview_rows": 0})
+        if progress:
+            progress(checked["report"]["rows_in"])
+        return {"ok": True, "run": run, "checked": checked}
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(chunk_keys)))) as pool:
+        results = list(pool.map(one, range(len(chunk_keys)), chunk_keys))
+    failed = next((r for r in results if not r["ok"]), None)
+    if failed:
+        return {"ok": False, "run": failed["run"], "error": failed["error"]}
+    runs = [r["run"] for r in results]
+    summary = {
+        "status": "ok",
+        "rows": sum(r.get("rows") or 0 for r in runs),
+        "chunks": len(runs),
+        "duration_s": round(sum(r.get("duration_s") or 0 for r in runs), 3),
+        "peak_memory_mb": max((r.get("peak_memory_mb") or 0 for r in runs), default=0),
+        "isolation": runs[0].get("isolation"),
+        "script_sha256": runs[0].get("script_sha256"),
+    }
+    return {
+        "ok": True, "run": summary, "validation": combine_reports([r["checked"]["report"] for r in results]),
+        "output_keys": [r["run"]["output_key"] for r in results],
+        "valid_keys": [r["checked"]["valid_key"] for r in results],
+        "rejected_keys": [r["checked"]["rejected_key"] for r in results],
+    }
+
+
+def combine_reports(reports: list[dict], sample_limit: int = 50) -> dict:
+    """One validation report for the whole file from the reports of its chunks."""
+    failures: Counter[str] = Counter()
+    for report in reports:
+        failures.update(report["failures_by_field"])
+    return {
+        "rows_in": sum(r["rows_in"] for r in reports),
+        "rows_valid": sum(r["rows_valid"] for r in reports),
+        "rows_rejected": sum(r["rows_rejected"] for r in reports),
+        "failures_by_field": dict(failures),
+        "rejected": [item for r in reports for item in r["rejected"]][:sample_limit],
+        "missing_columns": reports[0]["missing_columns"] if reports else [],
+        "unexpected_columns": reports[0]["unexpected_columns"] if reports else [],
+    }
 
 
 def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: str, execution: dict, ingest: dict, script_sha256: str) -> dict:
@@ -38,8 +86,8 @@ def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: 
         tool_by_name("notify").invoke({"thread_id": thread_id, "recipient": OPERATIONS_TEAM, "subject": f"{entity} file NOT loaded", "body": body})
         return {"load": None, "reconciliation": None, "error": body}
     reconciliation = tool_by_name("reconcile").invoke({
-        "entity": entity, "load": load, "valid_key": execution["valid_key"],
-        "rejected_key": execution["rejected_key"], "rows_in": ingest["data_rows"],
+        "entity": entity, "load": load, "valid_keys": execution["valid_keys"],
+        "rejected_keys": execution["rejected_keys"], "rows_in": ingest["data_rows"],
     })
     if reconciliation["rows_loaded"] == 0:
         outcome = "NOT loaded: every row was rejected"
@@ -60,7 +108,7 @@ def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: 
 def _load(run_id: str, thread_id: str, client: str | None, entity: str, execution: dict, ingest: dict, script_sha256: str) -> dict:
     return tool_by_name("load").invoke({
         "run_id": run_id, "thread_id": thread_id, "client": client, "entity": entity,
-        "valid_key": execution["valid_key"], "rejected_key": execution["rejected_key"],
-        "bad_rows": ingest.get("bad_rows", []), "file_sha256": ingest["sha256"],
+        "valid_keys": execution["valid_keys"], "rejected_keys": execution["rejected_keys"],
+        "bad_rows_key": ingest.get("bad_rows_key"), "file_sha256": ingest["sha256"],
         "script_sha256": script_sha256, "rows_in": ingest["data_rows"],
     })

@@ -71,9 +71,9 @@ def run_case(case: Case) -> dict:
 
         if case.expected_output:
             expected = pd.read_csv(case.expected_output, dtype=str, keep_default_na=False)
-            output_key = f"runs/{state.get('run_id')}/execute-output.parquet"
-            output_path = runtime.store().path(output_key) if state.get("run_id") else None
-            output = pd.read_parquet(output_path) if output_path and output_path.exists() else pd.DataFrame()
+            output_keys = (state.get("execution") or {}).get("output_keys") or []
+            parts = [pd.read_parquet(runtime.store().path(key)) for key in output_keys]
+            output = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
             entity = load_schema().entity(case.entity)
             numeric = {name for name, f in entity.fields.items() if f.type == "decimal"}
             right, checked, mismatches = cell_accuracy(expected, output, numeric)

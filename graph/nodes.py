@@ -11,6 +11,7 @@ from langgraph.types import interrupt
 
 from agents import analyst, coder, integrator, reviewer
 from graph import approval as approval_answers
+from graph import progress
 from onboard import database
 from onboard.errors import OnboardError
 from onboard.spec import MappingSpec
@@ -62,6 +63,7 @@ def analyse(state: dict) -> dict:
     profiled = tool_by_name("profile").invoke({"run_id": state["run_id"], "table_key": ingest["table_key"]})
     profiles = profiled["profiles"]
     frame, _ = runtime.split_table(runtime.read_frame(ingest["table_key"]))
+    frame = frame.head(profiled["rows_profiled"])
     frame_values = {c: ["" if x is None else str(x) for x in frame[c]] for c in frame.columns}
     source = runtime.source_format({"source": ingest["source"]})
     trace = _trace("analyst", tool="profile", columns=len(profiles))
@@ -262,12 +264,15 @@ def after_approval(state: dict) -> str:
 def execute(state: dict) -> dict:
     compiled = state["compiled"]
     approved_sha = state["reuse"]["script_sha256"] if state.get("reuse") else state["approval"]["script_sha256"]
-    result = integrator.execute(state["run_id"], state["spec"]["entity"], compiled["script_key"], approved_sha, state["ingest"]["table_key"])
+    ingest = state["ingest"]
+    with progress.track("execute", ingest["rows_read"]) as advance:
+        result = integrator.execute(state["run_id"], state["spec"]["entity"], compiled["script_key"], approved_sha,
+                                    ingest["chunk_keys"], runtime.settings().max_workers, advance)
     if not result["ok"]:
         _audit(state, "execute_failed", error=result["error"])
         return {"execution": result, "status": "failed", "error": f"execute failed: {result['error']}", "trace": _trace("execute", error=result["error"])}
     _audit(state, "executed", script_sha256=approved_sha, rows=result["run"]["rows"], rejected=result["validation"]["rows_rejected"])
-    update = {"execution": result, "status": "executed", "trace": _trace("execute", tool="run_script", rows=result["run"]["rows"])}
+    update = {"execution": result, "status": "executed", "trace": _trace("execute", tools=["run_script", "validate"], rows=result["run"]["rows"], chunks=result["run"]["chunks"])}
     if state.get("reuse"):
         update["reused_format"] = f"{state['reuse']['format_id']} v{state['reuse']['version']}"
         _audit(state, "reused", format_id=state["reuse"]["format_id"], version=state["reuse"]["version"])
@@ -280,7 +285,9 @@ def after_execute(state: dict) -> str:
 
 def integrate(state: dict) -> dict:
     approved_sha = state["execution"]["run"]["script_sha256"]
-    result = integrator.load_and_reconcile(state["run_id"], _thread_id() or state["run_id"], state.get("client"), state["spec"]["entity"], state["execution"], state["ingest"], approved_sha)
+    with progress.track("load", state["execution"]["validation"]["rows_valid"]) as advance:
+        result = integrator.load_and_reconcile(state["run_id"], _thread_id() or state["run_id"], state.get("client"), state["spec"]["entity"], state["execution"], state["ingest"], approved_sha)
+        advance(state["execution"]["validation"]["rows_valid"])
     if result["error"]:
         _audit(state, "load_rolled_back", reason=result["error"])
         return {"status": "failed", "error": result["error"], "trace": _trace("integrator", tools=["load", "notify"], error=result["error"])}

@@ -138,6 +138,30 @@ class LoadResult(BaseModel):
     keys: list[str] = Field(default_factory=list)
 
 
+def _cell_text(value) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return str(value)
+
+
+def _row_values(valid: pd.DataFrame, fields: list[str]) -> list[dict]:
+    """Each row as {field: text or None}; a field the frame lacks is None."""
+    columns = {f: ([_cell_text(x) for x in valid[f].tolist()] if f in valid.columns else [None] * len(valid)) for f in fields}
+    return [dict(zip(fields, cells)) for cells in zip(*(columns[f] for f in fields))] if len(valid) else []
+
+
+def _current_rows(connection: sqlite3.Connection, table: str, key: str, wanted: set[str]) -> dict[str, tuple]:
+    """{key: (row_sha256, placeholder, load_id)} of the rows already stored under the wanted keys."""
+    found: dict[str, tuple] = {}
+    ordered = sorted(k for k in wanted if k is not None)
+    for start in range(0, len(ordered), 500):
+        batch = ordered[start:start + 500]
+        marks = ", ".join("?" for _ in batch)
+        for row in connection.execute(f'SELECT "{key}", row_sha256, placeholder, load_id FROM {table} WHERE "{key}" IN ({marks})', batch):
+            found[row[0]] = row[1:]
+    return found
+
+
 def _row_sha(values: dict) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
@@ -187,45 +211,48 @@ def load_rows(
                         placeholders += 1
             placeholders_sql = ", ".join("?" for _ in fields)
             column_sql = ", ".join(f'"{f}"' for f in fields)
-            for _, row in valid.iterrows():
-                values = {f: (None if row.get(f) is None or (isinstance(row.get(f), float) and row.get(f) != row.get(f)) else str(row.get(f))) for f in fields}
+            assignments = ", ".join(f'"{f}" = ?' for f in fields)
+            rows = _row_values(valid, fields)
+            lines = [int(x) for x in valid["_line"]] if "_line" in valid.columns else [None] * len(rows)
+            current = _current_rows(connection, table, entity.key, {row[entity.key] for row in rows})
+            inserts, updates, outcomes, refused = [], [], [], []
+            written: dict[str, str] = {}
+            for values, line in zip(rows, lines):
                 key = values[entity.key]
                 digest = _row_sha(values)
-                line = int(row["_line"]) if "_line" in row else None
-                current = connection.execute(f'SELECT row_sha256, placeholder, load_id FROM {table} WHERE "{entity.key}" = ?', (key,)).fetchone()
-                if current is None:
-                    connection.execute(
-                        f"INSERT INTO {table} ({column_sql}, client, load_id, source_line, row_sha256, placeholder) VALUES ({placeholders_sql}, ?, ?, ?, ?, 0)",
-                        [values[f] for f in fields] + [client, load_id, line, digest],
-                    )
+                if key in written:
+                    # The same key twice in one file: one row in the table, the second refused.
+                    if written[key] == digest:
+                        reason = f"{entity.key} {key!r} appears twice in the file"
+                    else:
+                        reason = f"{entity.key} {key!r} already exists with different values (loaded by {load_id}); not overwritten"
+                    refused.append((line, reason))
+                    continue
+                found = current.get(key)
+                ordered = [values[f] for f in fields]
+                if found is None:
+                    inserts.append(ordered + [client, load_id, line, digest])
                     outcome = "inserted"
-                    inserted += 1
-                elif current[0] == digest:
+                elif found[0] == digest:
                     outcome = "existing"
-                    existing += 1
-                elif current[1] == 1:
-                    assignments = ", ".join(f'"{f}" = ?' for f in fields)
-                    connection.execute(
-                        f'UPDATE {table} SET {assignments}, client = ?, load_id = ?, source_line = ?, row_sha256 = ?, placeholder = 0 WHERE "{entity.key}" = ?',
-                        [values[f] for f in fields] + [client, load_id, line, digest, key],
-                    )
+                elif found[1] == 1:
+                    updates.append(ordered + [client, load_id, line, digest, key])
                     outcome = "updated"
-                    updated += 1
                 else:
-                    reason = f"{entity.key} {key!r} already exists with different values (loaded by {current[2]}); not overwritten"
-                    conflicts.append({"line": line, "reason": reason})
-                    connection.execute("INSERT INTO rejected_rows VALUES (?, ?, 'load', ?)", (load_id, line, reason))
+                    refused.append((line, f"{entity.key} {key!r} already exists with different values (loaded by {found[2]}); not overwritten"))
                     continue
-                try:
-                    connection.execute("INSERT INTO load_rows VALUES (?, ?, ?)", (load_id, key, outcome))
-                except sqlite3.IntegrityError:
-                    # The same key twice in one file with identical values: one row in the table.
-                    reason = f"{entity.key} {key!r} appears twice in the file"
-                    conflicts.append({"line": line, "reason": reason})
-                    connection.execute("INSERT INTO rejected_rows VALUES (?, ?, 'load', ?)", (load_id, line, reason))
-                    existing -= 1 if outcome == "existing" else 0
-                    continue
+                written[key] = digest
+                outcomes.append((load_id, key, outcome))
                 keys.append(key)
+            connection.executemany(
+                f"INSERT INTO {table} ({column_sql}, client, load_id, source_line, row_sha256, placeholder) VALUES ({placeholders_sql}, ?, ?, ?, ?, 0)", inserts)
+            connection.executemany(
+                f'UPDATE {table} SET {assignments}, client = ?, load_id = ?, source_line = ?, row_sha256 = ?, placeholder = 0 WHERE "{entity.key}" = ?', updates)
+            connection.executemany("INSERT INTO load_rows VALUES (?, ?, ?)", outcomes)
+            connection.executemany("INSERT INTO rejected_rows VALUES (?, ?, 'load', ?)", [(load_id, line, reason) for line, reason in refused])
+            conflicts = [{"line": line, "reason": reason} for line, reason in refused]
+            inserted, updated = len(inserts), len(updates)
+            existing = len(outcomes) - inserted - updated
             for item in rejected:
                 connection.execute("INSERT INTO rejected_rows VALUES (?, ?, ?, ?)", (load_id, item.get("line"), item.get("stage", "transform"), item["reason"]))
             connection.execute(
@@ -288,11 +315,13 @@ def _missing(value) -> bool:
 def _totals(rows: pd.DataFrame, amount: str, currency: str | None) -> dict[str, Decimal]:
     """Sum of `amount` per currency with Decimal; rows without a currency sum under "(none)"."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for _, row in rows.iterrows():
-        value = row.get(amount)
+    if amount not in rows.columns:
+        return {}
+    amounts = rows[amount].tolist()
+    currencies = rows[currency].tolist() if currency and currency in rows.columns else [None] * len(amounts)
+    for value, ccy in zip(amounts, currencies):
         if _missing(value):
             continue
-        ccy = row.get(currency) if currency else None
         totals["(none)" if _missing(ccy) else str(ccy)] += Decimal(str(value))
     return dict(totals)
 

@@ -15,6 +15,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,10 @@ MAX_XLSX_RATIO = 200
 MAX_JSON_DEPTH = 64
 SCAN_LINES = 80
 MAX_CELL_CHARS = 100_000
+# Files at least this large are read chunk by chunk when they are plain delimited text;
+# their format is detected on the first STREAM_HEAD_BYTES.
+STREAM_MIN_BYTES = 32 << 20
+STREAM_HEAD_BYTES = 4 << 20
 _NUMERIC_OR_DATE = re.compile(r"^[+-]?[\d.,' /:-]+$|^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 
 
@@ -339,23 +344,7 @@ def _table_from_rows(rows: list[list[str]], name: str, source: SourceFormat, lin
     bad_rows: list[dict] = []
     width = len(columns)
     for index in range(first_data, len(rows)):
-        row = rows[index]
-        line = starts[index]
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) > width:
-            extra = [c for c in row[width:] if c.strip()]
-            if extra:
-                bad_rows.append({"line": line, "reason": f"{len(row)} fields where the header has {width}"})
-                continue
-            row = row[:width]
-        if len(row) < width:
-            row = row + [""] * (width - len(row))
-        if any(len(c) > MAX_CELL_CHARS for c in row):
-            bad_rows.append({"line": line, "reason": f"a cell longer than {MAX_CELL_CHARS} characters"})
-            continue
-        records.append(row)
-        line_numbers.append(line)
+        _take_row(rows[index], starts[index], width, records, line_numbers, bad_rows)
 
     frame = pd.DataFrame(records, columns=columns, dtype=object)
     # A trailing delimiter on every line creates an empty, unnamed last column.
@@ -366,6 +355,96 @@ def _table_from_rows(rows: list[list[str]], name: str, source: SourceFormat, lin
         raise InputFileError(name, "has a header but no data rows", "Ask the client for an export that contains rows")
     source.columns = list(frame.columns)
     return ParsedTable(frame=frame, source=source, line_numbers=line_numbers, bad_rows=bad_rows)
+
+
+def _take_row(row: list[str], line: int, width: int, records: list, line_numbers: list, bad_rows: list) -> None:
+    """Append one parsed record as a row of `width` cells, or as a bad row with its reason."""
+    if not any(c.strip() for c in row):
+        return
+    if len(row) > width:
+        extra = [c for c in row[width:] if c.strip()]
+        if extra:
+            bad_rows.append({"line": line, "reason": f"{len(row)} fields where the header has {width}"})
+            return
+        row = row[:width]
+    if len(row) < width:
+        row = row + [""] * (width - len(row))
+    if any(len(c) > MAX_CELL_CHARS for c in row):
+        bad_rows.append({"line": line, "reason": f"a cell longer than {MAX_CELL_CHARS} characters"})
+        return
+    records.append(row)
+    line_numbers.append(line)
+
+
+@dataclass
+class StreamedTable:
+    """A large delimited file read chunk by chunk: its format from the head, then its rows."""
+
+    source: SourceFormat
+    chunks: Iterator[ParsedTable]
+
+
+def stream_table(path: Path, display_name: str | None = None, chunk_rows: int = 50_000) -> StreamedTable | None:
+    """Read a large plain delimited text file in chunks of `chunk_rows` rows, in bounded memory.
+
+    The format (encoding, delimiter, header, preamble) is detected on the file's first
+    STREAM_HEAD_BYTES exactly as `read_table` would detect it; the rest is parsed record by
+    record with the same row checks. Returns None for a file that is small or not plain
+    delimited text (a spreadsheet, JSON or a banking standard): read it with `read_table`.
+    """
+    name = display_name or str(path)
+    if not path.is_file() or path.stat().st_size < STREAM_MIN_BYTES:
+        return None
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputFileError(name, f"is {path.stat().st_size:,} bytes, above the {MAX_FILE_BYTES:,}-byte limit for one file", "Split the export into smaller files")
+    with path.open("rb") as handle:
+        head = handle.read(STREAM_HEAD_BYTES)
+    head = head[: head.rfind(b"\n") + 1] or head
+    if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or path.suffix.lower() in (".xlsx", ".xls", ".json"):
+        return None
+    _check_line_lengths(head, name)
+    if detect_standard(head) or head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{", b"<"):
+        return None
+    text, encoding = decode_text(head, name)
+    delimiter = _choose_delimiter(text)
+    rows, _ = _split_lines(text, delimiter)
+    sample = _table_from_rows(rows, name, SourceFormat(kind="csv", encoding=encoding, delimiter=delimiter))
+    source = sample.source
+    header_index, _ = _find_header(rows)
+    if header_index is not None:
+        columns = _unique_names(rows[header_index])
+    else:
+        width = Counter(len(r) for r in rows if any(c.strip() for c in r)).most_common(1)[0][0]
+        columns = [f"column_{i}" for i in range(1, width + 1)]
+    return StreamedTable(source=source, chunks=_chunks(path, name, source, columns, chunk_rows))
+
+
+def _chunks(path: Path, name: str, source: SourceFormat, columns: list[str], chunk_rows: int) -> Iterator[ParsedTable]:
+    csv.field_size_limit(MAX_CELL_CHARS * 10)
+    width, kept = len(columns), source.columns
+    with path.open("r", encoding=source.encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=source.delimiter, quotechar='"', strict=False)
+        records: list[list[str]] = []
+        lines: list[int] = []
+        bad: list[dict] = []
+        next_start = 1
+        index = 0
+        try:
+            for row in reader:
+                line, next_start = next_start, reader.line_num + 1
+                index += 1
+                if index <= source.skip_top:
+                    continue
+                _take_row(row, line, width, records, lines, bad)
+                if len(records) >= chunk_rows:
+                    yield ParsedTable(frame=pd.DataFrame(records, columns=columns, dtype=object)[kept], source=source, line_numbers=lines, bad_rows=bad)
+                    records, lines, bad = [], [], []
+        except UnicodeDecodeError as error:
+            raise InputFileError(name, f"is not valid {source.encoding} after line {next_start - 1} ({error.reason})", "Export the whole file in one encoding, UTF-8 preferred") from None
+        except csv.Error as error:
+            raise InputFileError(name, f"line {next_start}: {error}", "Check that the file is a line-based export and not binary data") from None
+        if records or bad:
+            yield ParsedTable(frame=pd.DataFrame(records, columns=columns, dtype=object)[kept], source=source, line_numbers=lines, bad_rows=bad)
 
 
 def _read_delimited(text: str, name: str, encoding: str) -> ParsedTable:

@@ -26,6 +26,9 @@ class Settings:
     reuse_min_similarity: float
     approver_must_differ: bool
     approvals_for_new_format: int
+    chunk_rows: int
+    profile_rows: int
+    max_workers: int
 
     def ensure(self) -> "Settings":
         for folder in (self.home, self.object_store, self.format_library):
@@ -50,4 +53,10 @@ def load_settings() -> Settings:
         reuse_min_similarity=float(os.environ.get("ONBOARD_REUSE_MIN_SIMILARITY", "0.8")),
         approver_must_differ=os.environ.get("ONBOARD_APPROVER_MUST_DIFFER", "false").lower() in ("1", "true", "yes"),
         approvals_for_new_format=max(1, int(os.environ.get("ONBOARD_APPROVALS_FOR_NEW_FORMAT", "1"))),
+        # Rows per chunk object: bounds the memory of each execute and validate invocation.
+        chunk_rows=max(1, int(os.environ.get("ONBOARD_CHUNK_ROWS", "50000"))),
+        # Rows the analyst profiles and matches on; the first rows of the file.
+        profile_rows=max(100, int(os.environ.get("ONBOARD_PROFILE_ROWS", "10000"))),
+        # Chunks run in parallel up to this many sandboxes at once.
+        max_workers=max(1, int(os.environ.get("ONBOARD_MAX_WORKERS", str(min(4, os.cpu_count() or 1))))),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -76,7 +77,13 @@ def infer_date_format(values: list[str], min_share: float = 0.5) -> tuple[str | 
     sample = [v.strip() for v in values if v and v.strip()]
     if not sample:
         return None, 0.0, "no values"
-    counts = {fmt: sum(_parses(v, fmt) for v in sample) for fmt in DATE_FORMATS}
+    # Each distinct value is parsed once and counted as often as it occurs: a date column
+    # repeats its values, and a column of ids or amounts is ruled out on its first values.
+    distinct = Counter(sample)
+    head = list(distinct)[:200]
+    if not any(sum(_parses(x, fmt) for x in head) >= min_share * len(head) * 0.5 for fmt in DATE_FORMATS):
+        return None, 0.0, "values are not dates in a known format"
+    counts = {fmt: sum(n for x, n in distinct.items() if _parses(x, fmt)) for fmt in DATE_FORMATS}
     best = max(counts.values())
     if best < max(1, min_share * len(sample)):
         return None, 0.0, "values are not dates in a known format"

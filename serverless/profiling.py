@@ -89,7 +89,7 @@ def profile_column(name: str, position: int, series: pd.Series, hint_decimal: st
         profile.all_integer = all(p == p.to_integral_value() and x.lstrip("+-").isdigit() for p, x in zip(parsed, present))
     if date_format:
         profile.date_format, profile.date_confidence, profile.date_rationale = date_format, date_confidence, date_rationale
-        profile.date_share = round(sum(v._parses(x, date_format) for x in present) / len(present), 3)
+        profile.date_share = round(sum(n for x, n in Counter(present).items() if v._parses(x, date_format)) / len(present), 3)
 
     upper = [x.upper() for x in present]
     if all(v.is_email(x) for x in present):

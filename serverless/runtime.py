@@ -24,6 +24,14 @@ def read_frame(key: str) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None)
 
 
+def read_frames(keys: list[str]) -> pd.DataFrame:
+    """The frames under `keys` as one, in key order (the chunks of one table)."""
+    frames = [read_frame(key) for key in keys]
+    if not frames:
+        return pd.DataFrame()
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
 def write_frame(key: str, frame: pd.DataFrame) -> str:
     path = store().path(key)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,11 +8,12 @@ from serverless import runtime
 
 
 def handler(event: dict, context=None) -> dict:
-    """Event: {run_id, thread_id, client, entity, valid_key, rejected_key, bad_rows, file_sha256, script_sha256, rows_in}."""
+    """Event: {run_id, thread_id, client, entity, valid_keys, rejected_keys, bad_rows_key, file_sha256, script_sha256, rows_in}."""
     entity = load_schema().entity(event["entity"])
-    valid = runtime.read_frame(event["valid_key"])
-    rejected_frame = runtime.read_frame(event["rejected_key"])
-    rejected = [{"line": item.get("line"), "reason": item["reason"], "stage": "read"} for item in event.get("bad_rows", [])]
+    valid = runtime.read_frames(event["valid_keys"])
+    rejected_frame = runtime.read_frames(event["rejected_keys"])
+    bad_rows = runtime.read_json(event["bad_rows_key"]) if event.get("bad_rows_key") else []
+    rejected = [{"line": item.get("line"), "reason": item["reason"], "stage": "read"} for item in bad_rows]
     rejected += [{"line": int(r["_line"]) if r.get("_line") is not None else None, "reason": r["reason"], "stage": "transform"} for _, r in rejected_frame.iterrows()]
     result = database.load_rows(
         runtime.settings().database_path,

@@ -8,11 +8,11 @@ from serverless import runtime
 
 
 def handler(event: dict, context=None) -> dict:
-    """Event: {entity, load (the load function's result), valid_key, rejected_key, rows_in}."""
+    """Event: {entity, load (the load function's result), valid_keys, rejected_keys, rows_in}."""
     entity = load_schema().entity(event["entity"])
     load = database.LoadResult.model_validate({**event["load"], "keys": []})
-    valid = runtime.read_frame(event["valid_key"])
-    rejected = runtime.read_frame(event["rejected_key"])
+    valid = runtime.read_frames(event["valid_keys"])
+    rejected = runtime.read_frames(event["rejected_keys"])
     result = database.reconcile(
         runtime.settings().database_path,
         entity,
