@@ -217,6 +217,42 @@ def test_definition_renders_to_distributed_map():
     assert chunks["ItemReader"]["Parameters"]["Bucket"] == BUCKET
 
 
+def test_definition_passes_cfn_lint_schema(tmp_path):
+    """cfn-lint checks an ASL definition against its schema only when it is inline in
+    AWS::StepFunctions::StateMachine, so the rendered file is linted in a stack of its own."""
+    definition = render_definition(example_substitutions())
+    stack = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "FullRun": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {"Definition": definition, "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/full-run"},
+            }
+        },
+    }
+    path = tmp_path / "state-machine-stack.json"
+    path.write_text(json.dumps(stack, indent=1))
+    result = cfn_lint(path)
+    assert result.returncode == 0, f"cfn-lint found problems in {STATE_MACHINE}:\n{result.stdout}{result.stderr}"
+
+
+def transition_targets(state: dict) -> list[str]:
+    targets = [state[key] for key in ("Next", "Default") if key in state]
+    targets += [choice["Next"] for choice in state.get("Choices", [])]
+    targets += [catcher["Next"] for catcher in state.get("Catch", [])]
+    return targets
+
+
+def test_every_transition_target_exists():
+    definition = render_definition(example_substitutions())
+    processor = definition["States"]["ExecuteChunks"]["ItemProcessor"]
+    for scope in (definition, processor):
+        assert scope["StartAt"] in scope["States"]
+        for name, state in scope["States"].items():
+            for target in transition_targets(state):
+                assert target in scope["States"], f"{name} goes to {target!r}, which is not a state in its scope"
+
+
 def test_every_task_retries_transient_lambda_errors():
     definition = render_definition(example_substitutions())
     processor = definition["States"]["ExecuteChunks"]["ItemProcessor"]["States"]
