@@ -151,7 +151,7 @@ def test_every_function_module_is_deployed():
     assert sorted(handlers) == sorted(modules)
 
 
-def test_functions_share_buildable_image_settings():
+def test_functions_build_from_project_image():
     template = load_template()
     for name, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
@@ -454,6 +454,7 @@ def test_failed_chunk_notifies_failure(sfn_engine, tmp_path):
     assert scheduled[2]["purpose"] == "execute-chunk-1"
     assert scheduled[-1]["recipient"] == RECIPIENT
     assert scheduled[-1]["subject"] == "Onboarding run r1 failed: ChunkScriptFailed"
+    assert json.loads(scheduled[-1]["body"])["Error"] == "ChunkScriptFailed"
 
 
 def test_reconcile_mismatch_notifies_failure(sfn_engine, tmp_path):
