@@ -1,4 +1,8 @@
-"""Receive a client file: store it, checksum it, detect its format and read its table."""
+"""Receive a client file: store it, checksum it, detect its format and read its table.
+
+The same handler receives S3 event notifications: for those it reads no file and queues one
+message per new object, for the queue consumer to start a run on.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,38 @@ from pathlib import Path
 
 import pandas as pd
 
+from onboard.errors import InputFileError
 from onboard.reader import read_table
 from onboard.storage import sha256_file
-from serverless import runtime
+from serverless import reception, runtime
 
 
 def handler(event: dict, context=None) -> dict:
-    """Event: {run_id, path} or {run_id, object_key}. Returns the table's keys and format."""
+    """Event: {run_id, path}, {run_id, object_key} or an S3 event notification ({"Records": [...]}).
+
+    Returns the table's keys and format, or for an S3 event the queued and rejected objects.
+    """
+    if "Records" in event:
+        return reception.queue_new_objects(event)
     run_id = event["run_id"]
     store = runtime.store()
+    source_key = f"runs/{run_id}/source/{Path(event.get('object_key') or event.get('path') or '').name}"
     if event.get("object_key"):
-        stored = store.path(event["object_key"])
+        try:
+            stored = store.fetch(event["object_key"])
+        except FileNotFoundError as error:
+            raise InputFileError(event["object_key"], f"object not found ({error})", "Check the object key and that the upload finished") from error
         name = Path(event["object_key"]).name
         display = event.get("display_name") or event["object_key"]
+        # The run keeps its own copy, so a later upload under the same key does not change it.
+        store.publish(source_key, stored)
     else:
         source = Path(event["path"])
         display = event.get("display_name") or str(source)
         table = read_table(source, display, event.get("entity"))  # fails early, before copying, on a bad file
         name = source.name
-        stored = store.put_file(f"runs/{run_id}/source/{name}", source)
+        store.publish(source_key, source)
+        stored = source
     table = read_table(stored, display, event.get("entity"))
     frame = table.frame.copy()
     frame.insert(0, "_line", pd.Series(table.line_numbers, index=frame.index, dtype="int64"))
@@ -32,7 +49,7 @@ def handler(event: dict, context=None) -> dict:
     meta = {
         "file_name": name,
         "display_name": display,
-        "object_key": f"runs/{run_id}/source/{name}",
+        "object_key": source_key,
         "sha256": sha256_file(stored),
         "size_bytes": stored.stat().st_size,
         "source": table.source.model_dump(mode="json"),
