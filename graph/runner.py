@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import sqlite3
 import uuid
 from contextlib import contextmanager
@@ -12,6 +14,8 @@ from langgraph.types import Command
 
 from graph.build import build_graph
 from onboard.settings import load_settings
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -164,3 +168,81 @@ def values(thread_id: str) -> dict:
     """Return the run's full state, for the eval harness and debugging."""
     with open_graph() as graph:
         return dict(graph.get_state(_config(thread_id)).values or {})
+
+
+def queue_thread_id(message: dict) -> str:
+    """Derive the thread id from the uploaded object, so a message received twice continues one run."""
+    identity = "\n".join(str(message.get(k) or "") for k in ("bucket", "key", "sequencer"))
+    return f"run-{hashlib.sha256(identity.encode('utf-8')).hexdigest()[:12]}"
+
+
+def _message_problem(message: dict, bucket: str | None) -> str | None:
+    if "invalid_body" in message:
+        return "the message body is not a JSON object"
+    missing = [k for k in ("bucket", "key", "client") if not message.get(k)]
+    if missing:
+        return f"the message lacks {', '.join(missing)}"
+    if bucket and message["bucket"] != bucket:
+        return f"the object is in bucket {message['bucket']!r}, but ONBOARD_BUCKET is {bucket!r}"
+    return None
+
+
+def _run_message(graph, message: dict) -> dict:
+    """Start the run for one queued object, or continue it when an earlier receipt already started it."""
+    thread_id = queue_thread_id(message)
+    config = _config(thread_id)
+    current = summarise(graph, thread_id)
+    if current["status"] == "not_found":
+        run_input = {
+            "object_key": message["key"], "entity": message.get("entity") or "auto", "client": message["client"],
+            "defaults": {}, "started_by": "queue",
+        }
+        if message.get("client_contact"):
+            run_input["client_contact"] = message["client_contact"]
+        graph.invoke(run_input, config)
+    elif current["status"] != "waiting_for_approval" and graph.get_state(config).next:
+        graph.invoke(None, config)
+    return summarise(graph, thread_id)
+
+
+def start_from_queue(max_messages: int = 1, wait_s: float = 0) -> list[dict]:
+    """Receive up to `max_messages` queued uploads and start one run per message.
+
+    A message is deleted only once its run's state is in the checkpointer (waiting, loaded or
+    failed) or when it can never start a run. A run that raises leaves its message in the queue,
+    so it is received again after the visibility timeout and continues from its last checkpoint.
+    """
+    from serverless import runtime
+
+    settings = runtime.settings()
+    queue = runtime.queue()
+    outcomes = []
+    received = queue.receive(max_messages, wait_s)
+    if not received:
+        return outcomes
+    with open_graph() as graph:
+        for receipt, message in received:
+            problem = _message_problem(message, settings.bucket if settings.backend == "aws" else None)
+            if problem:
+                log.error("queue message rejected and deleted: %s: %.300r", problem, message)
+                runtime.notifier().publish(settings.ops_recipient, "queued upload not started", f"{problem}: {message}", None, "rejected_upload")
+                queue.delete(receipt)
+                outcomes.append({"status": "rejected", "error": problem, "key": message.get("key")})
+                continue
+            thread_id = queue_thread_id(message)
+            try:
+                summary = _run_message(graph, message)
+            except Exception as error:  # noqa: BLE001 - one failing run must not stop the others
+                log.exception("run %s for s3://%s/%s failed with an exception, so its message stays queued for a retry", thread_id, message["bucket"], message["key"])
+                # NOTE: the local queue has no dead-letter queue, so a run that always raises is retried (and reported) forever.
+                runtime.notifier().publish(settings.ops_recipient, f"onboarding run {thread_id} crashed", f"{message['key']}: {type(error).__name__}: {error}. The upload stays queued and is retried.", thread_id, "failed")
+                outcomes.append({"thread_id": thread_id, "status": "error", "error": f"{type(error).__name__}: {error}", "key": message["key"]})
+                continue
+            if summary["status"] == "not_found":
+                log.error("run %s left no checkpoint, so its message stays queued", thread_id)
+                outcomes.append({**summary, "key": message["key"]})
+                continue
+            queue.delete(receipt)
+            log.info("run %s for s3://%s/%s is %s", thread_id, message["bucket"], message["key"], summary["status"])
+            outcomes.append({**summary, "key": message["key"]})
+    return outcomes
