@@ -177,14 +177,20 @@ def queue_thread_id(message: dict) -> str:
 
 
 def _message_problem(message: dict, bucket: str | None) -> str | None:
+    """Return why a queue message can never start a run, or None. `bucket` is ONBOARD_BUCKET on AWS."""
     if "invalid_body" in message:
         return "the message body is not a JSON object"
-    missing = [k for k in ("bucket", "key", "client") if not message.get(k)]
+    required = ("bucket", "key", "client") if bucket else ("key", "client")
+    missing = [k for k in required if not message.get(k)]
     if missing:
         return f"the message lacks {', '.join(missing)}"
     if bucket and message["bucket"] != bucket:
         return f"the object is in bucket {message['bucket']!r}, but ONBOARD_BUCKET is {bucket!r}"
     return None
+
+
+def _object_name(message: dict) -> str:
+    return f"s3://{message['bucket']}/{message['key']}" if message.get("bucket") else message["key"]
 
 
 def _run_message(graph, message: dict) -> dict:
@@ -205,6 +211,37 @@ def _run_message(graph, message: dict) -> dict:
     return summarise(graph, thread_id)
 
 
+def _consume(graph, queue, receipt: str, message: dict) -> dict:
+    """Run one queue message, delete it when its outcome is final and return the outcome."""
+    from serverless import runtime
+
+    settings = runtime.settings()
+    problem = _message_problem(message, settings.bucket if settings.backend == "aws" else None)
+    if problem:
+        log.error("queue message rejected and deleted: %s: %.300r", problem, message)
+        runtime.notifier().publish(settings.ops_recipient, "queued upload not started", f"{problem}: {message}", None, "rejected_upload")
+        queue.delete(receipt)
+        return {"status": "rejected", "error": problem, "key": message.get("key")}
+
+    thread_id = queue_thread_id(message)
+    name = _object_name(message)
+    try:
+        summary = _run_message(graph, message)
+    except Exception as error:  # noqa: BLE001 - one failing run must not stop the others
+        log.exception("run %s for %s failed with an exception, so its message stays queued for a retry", thread_id, name)
+        # NOTE: the local queue has no dead-letter queue, so a run that always raises is retried (and reported) forever.
+        body = f"{name}: {type(error).__name__}: {error}. The upload stays queued and is retried."
+        runtime.notifier().publish(settings.ops_recipient, f"onboarding run {thread_id} crashed", body, thread_id, "failed")
+        return {"thread_id": thread_id, "status": "error", "error": f"{type(error).__name__}: {error}", "key": message["key"]}
+
+    if summary["status"] == "not_found":
+        log.error("run %s for %s left no checkpoint, so its message stays queued", thread_id, name)
+    else:
+        queue.delete(receipt)
+        log.info("run %s for %s is %s", thread_id, name, summary["status"])
+    return {**summary, "key": message["key"]}
+
+
 def start_from_queue(max_messages: int = 1, wait_s: float = 0) -> list[dict]:
     """Receive up to `max_messages` queued uploads and start one run per message.
 
@@ -214,35 +251,9 @@ def start_from_queue(max_messages: int = 1, wait_s: float = 0) -> list[dict]:
     """
     from serverless import runtime
 
-    settings = runtime.settings()
     queue = runtime.queue()
-    outcomes = []
     received = queue.receive(max_messages, wait_s)
     if not received:
-        return outcomes
+        return []
     with open_graph() as graph:
-        for receipt, message in received:
-            problem = _message_problem(message, settings.bucket if settings.backend == "aws" else None)
-            if problem:
-                log.error("queue message rejected and deleted: %s: %.300r", problem, message)
-                runtime.notifier().publish(settings.ops_recipient, "queued upload not started", f"{problem}: {message}", None, "rejected_upload")
-                queue.delete(receipt)
-                outcomes.append({"status": "rejected", "error": problem, "key": message.get("key")})
-                continue
-            thread_id = queue_thread_id(message)
-            try:
-                summary = _run_message(graph, message)
-            except Exception as error:  # noqa: BLE001 - one failing run must not stop the others
-                log.exception("run %s for s3://%s/%s failed with an exception, so its message stays queued for a retry", thread_id, message["bucket"], message["key"])
-                # NOTE: the local queue has no dead-letter queue, so a run that always raises is retried (and reported) forever.
-                runtime.notifier().publish(settings.ops_recipient, f"onboarding run {thread_id} crashed", f"{message['key']}: {type(error).__name__}: {error}. The upload stays queued and is retried.", thread_id, "failed")
-                outcomes.append({"thread_id": thread_id, "status": "error", "error": f"{type(error).__name__}: {error}", "key": message["key"]})
-                continue
-            if summary["status"] == "not_found":
-                log.error("run %s left no checkpoint, so its message stays queued", thread_id)
-                outcomes.append({**summary, "key": message["key"]})
-                continue
-            queue.delete(receipt)
-            log.info("run %s for s3://%s/%s is %s", thread_id, message["bucket"], message["key"], summary["status"])
-            outcomes.append({**summary, "key": message["key"]})
-    return outcomes
+        return [_consume(graph, queue, receipt, message) for receipt, message in received]

@@ -367,3 +367,52 @@ def test_queue_redelivery_continues_same_run(cloud):
     notices = _drain(cloud.sqs, cloud.inbox)
     waiting = [m for m in notices if m["Body"].endswith("then approve or reject it.")]
     assert len(waiting) == 1
+
+
+def _outbox(home: Path) -> list[tuple]:
+    with sqlite3.connect(home / "core_banking.sqlite") as connection:
+        return connection.execute("SELECT thread_id, recipient, subject, body FROM outbox ORDER BY id").fetchall()
+
+
+def test_local_worker_runs_queued_upload(home):
+    from conftest import onboard_cli
+
+    LocalObjectStore(home / "objects").put_file("incoming/northwind/nov.csv", SAMPLE)
+    queue = LocalQueue(home / "core_banking.sqlite")
+    queue.send({"key": "incoming/northwind/nov.csv", "client": "northwind", "client_contact": CONTACT})
+    queue.send({"key": "incoming/northwind/other.csv"})
+
+    worker = onboard_cli(["worker", "--once", "--wait", "0"], home)
+    assert worker.returncode == 0, worker.stderr
+    outcomes = [json.loads(line) for line in worker.stdout.splitlines()]
+    assert [o["status"] for o in outcomes] == ["waiting_for_approval", "rejected"]
+    assert outcomes[1]["error"] == "the message lacks client"
+    thread = outcomes[0]["thread_id"]
+    assert queue.receive(max_messages=10) == []
+
+    notices = _outbox(home)
+    assert [(n[1], n[2]) for n in notices] == [("operations", "waiting for approval: incoming/northwind/nov.csv"), ("operations", "queued upload not started")]
+    assert notices[0][0] == thread
+
+    approved = onboard_cli(["approve", thread, "--by", "Dana Reviewer", "--json"], home)
+    assert approved.returncode == 0, approved.stderr
+    loaded = [n for n in _outbox(home) if "rows loaded" in n[3]]
+    assert sorted(n[1] for n in loaded) == sorted(["operations", CONTACT])
+    assert all(n[0] == thread for n in loaded)
+
+
+def test_failed_run_notifies_ops_and_contact(home):
+    from graph import runner
+
+    LocalObjectStore(home / "objects").put_bytes("incoming/acme/empty.csv", b"\n\n")
+    LocalQueue(home / "core_banking.sqlite").send({"key": "incoming/acme/empty.csv", "client": "acme", "client_contact": CONTACT})
+    [outcome] = runner.start_from_queue(max_messages=1)
+    assert outcome["status"] == "failed"
+    assert "incoming/acme/empty.csv" in outcome["error"]
+
+    notices = _outbox(home)
+    assert sorted(n[1] for n in notices) == sorted(["operations", CONTACT])
+    for thread_id, _, subject, body in notices:
+        assert thread_id == outcome["thread_id"]
+        assert subject == "onboarding failed: incoming/acme/empty.csv"
+        assert outcome["error"] in body
