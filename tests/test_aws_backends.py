@@ -416,3 +416,13 @@ def test_failed_run_notifies_ops_and_contact(home):
         assert thread_id == outcome["thread_id"]
         assert subject == "onboarding failed: incoming/acme/empty.csv"
         assert outcome["error"] in body
+
+
+def test_handlers_import_no_langgraph():
+    import subprocess
+    import sys
+
+    check = "import sys, serverless.functions.ingest, serverless.functions.notify; print(sorted(m for m in sys.modules if m.startswith(('langgraph', 'langchain'))))"
+    completed = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"
