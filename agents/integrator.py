@@ -8,13 +8,25 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+from serverless import runtime
 from serverless.invoker import FunctionError
 from tools import tool_by_name
 
 PROMPT = """You are the integrator of a bank's client-onboarding team. Explain in plain words why
 a reconciliation failed and which rows or totals to look at."""
 
-OPERATIONS_TEAM = "operations-team"
+
+def notify(thread_id: str | None, subject: str, body: str, kind: str, client: str | None = None, contact: str | None = None) -> None:
+    """Tell the operations recipient (ONBOARD_OPS_RECIPIENT) and, when the run names one, the client's contact.
+
+    A run without a `client_contact` but with a client name notifies `client:<name>`.
+    """
+    recipients = [runtime.settings().ops_recipient]
+    client_recipient = contact or (f"client:{client}" if client else None)
+    if client_recipient:
+        recipients.append(client_recipient)
+    for recipient in recipients:
+        tool_by_name("notify").invoke({"thread_id": thread_id, "recipient": recipient, "subject": subject, "body": body, "kind": kind})
 
 
 def execute(run_id: str, entity: str, script_key: str, approved_sha256: str, chunk_keys: list[str], max_workers: int = 1, progress=None) -> dict:
@@ -75,15 +87,15 @@ def combine_reports(reports: list[dict], sample_limit: int = 50) -> dict:
     }
 
 
-def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: str, execution: dict, ingest: dict, script_sha256: str) -> dict:
-    """Load, reconcile and notify. A load whose own checks fail is rolled back and reported."""
+def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: str, execution: dict, ingest: dict, script_sha256: str, contact: str | None = None) -> dict:
+    """Load, reconcile and notify operations and the client. A load whose own checks fail is rolled back and reported."""
     try:
         load = _load(run_id, thread_id, client, entity, execution, ingest, script_sha256)
     except FunctionError as error:
         if error.error_type != "LoadVerificationError":
             raise
         body = f"{ingest['file_name']}: the load was rolled back because its checks failed: {error.error_message}"
-        tool_by_name("notify").invoke({"thread_id": thread_id, "recipient": OPERATIONS_TEAM, "subject": f"{entity} file NOT loaded", "body": body})
+        notify(thread_id, f"{entity} file NOT loaded", body, "failed", client, contact)
         return {"load": None, "reconciliation": None, "error": body}
     reconciliation = tool_by_name("reconcile").invoke({
         "entity": entity, "load": load, "valid_keys": execution["valid_keys"],
@@ -99,9 +111,8 @@ def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: 
         f"{ingest['file_name']}: {reconciliation['rows_loaded']} of {reconciliation['rows_in']} rows loaded, "
         f"{reconciliation['rows_rejected']} rejected; {outcome}."
     )
-    tool_by_name("notify").invoke({"thread_id": thread_id, "recipient": OPERATIONS_TEAM, "subject": f"{entity} file {outcome}", "body": body})
-    if client:
-        tool_by_name("notify").invoke({"thread_id": thread_id, "recipient": f"client:{client}", "subject": f"Your {entity} file was processed", "body": body})
+    loaded = reconciliation["passed"] and reconciliation["rows_loaded"] > 0
+    notify(thread_id, f"{entity} file {outcome}", body, "loaded" if loaded else "failed", client, contact)
     return {"load": load, "reconciliation": reconciliation, "error": None}
 
 

@@ -72,7 +72,8 @@ def run_case(case: Case) -> dict:
         if case.expected_output:
             expected = pd.read_csv(case.expected_output, dtype=str, keep_default_na=False)
             output_keys = (state.get("execution") or {}).get("output_keys") or []
-            parts = [pd.read_parquet(runtime.store().path(key)) for key in output_keys]
+            store = runtime.store()  # a fetched copy lives as long as its store
+            parts = [pd.read_parquet(store.fetch(key)) for key in output_keys]
             output = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
             entity = load_schema().entity(case.entity)
             numeric = {name for name, f in entity.fields.items() if f.type == "decimal"}

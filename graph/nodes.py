@@ -42,6 +42,29 @@ def _trace(step: str, **detail: Any) -> list[dict]:
     return [{"at": _now(), "step": step, **detail}]
 
 
+def _file_label(state: dict) -> str:
+    ingest = state.get("ingest") or {}
+    return ingest.get("display_name") or ingest.get("file_name") or state.get("object_key") or state.get("file_path") or "client file"
+
+
+def _notify_failed(state: dict, error: str) -> None:
+    """Tell operations and the client's contact that the run stopped with `error`."""
+    label = _file_label(state)
+    integrator.notify(_thread_id(), f"onboarding failed: {label}", f"{label}: {error}", "failed", state.get("client"), state.get("client_contact"))
+
+
+def _notify_waiting(state: dict, update: dict) -> None:
+    """Tell operations that the run now waits for a person's approval."""
+    merged = {**state, **update}
+    thread = _thread_id() or merged["run_id"]
+    problems = merged["review"].get("problems") or []
+    body = (
+        f"{_file_label(merged)}: {merged['ingest']['data_rows']} rows mapped to {merged['spec']['entity']}, "
+        f"{len(problems)} review problem(s). Review with `onboard review {thread}`, then approve or reject it."
+    )
+    integrator.notify(thread, f"waiting for approval: {_file_label(merged)}", body, "waiting_for_approval")
+
+
 def receive(state: dict) -> dict:
     run_id = state.get("run_id") or _thread_id() or f"run-{uuid.uuid4().hex[:12]}"
     requested = state.get("entity") if state.get("entity") not in (None, "", "auto") else None
@@ -49,6 +72,7 @@ def receive(state: dict) -> dict:
     try:
         ingest = tool_by_name("ingest").invoke(event)
     except OnboardError as error:
+        _notify_failed(state, str(error))
         return {"run_id": run_id, "status": "failed", "error": str(error), "trace": _trace("receive", error=str(error))}
     _audit({"run_id": run_id}, "received", state.get("started_by") or SYSTEM_ACTOR, file=ingest["file_name"], sha256=ingest["sha256"], rows=ingest["data_rows"])
     return {
@@ -103,6 +127,7 @@ def analyse(state: dict) -> dict:
     except analyst.NoEntityFits as error:
         message = f"{ingest.get('display_name') or ingest['file_name']}: {error}. Pass --entity customer, account or transaction to choose one, or check that the file holds one of them"
         _audit(state, "failed", reason=message)
+        _notify_failed(state, message)
         return {**update, "status": "failed", "error": message, "trace": trace + _trace("analyst", error=str(error))}
     update["spec"] = spec.model_dump(mode="json")
     update["candidates"] = analyst.ranked_candidates(matched, spec)
@@ -152,6 +177,9 @@ def review(state: dict) -> dict:
     elif not result["passed"] and result["exclusions"]:
         update["exclusions"] = (state.get("exclusions") or []) + result["exclusions"]
         update["round"] = state["round"] + 1
+    # Announced here, not in the approval node: LangGraph runs that node again on every resume.
+    if after_review({**state, **update}) == "approval":
+        _notify_waiting(state, update)
     return update
 
 
@@ -270,6 +298,7 @@ def execute(state: dict) -> dict:
                                     ingest["chunk_keys"], runtime.settings().max_workers, advance)
     if not result["ok"]:
         _audit(state, "execute_failed", error=result["error"])
+        _notify_failed(state, f"execute failed: {result['error']}")
         return {"execution": result, "status": "failed", "error": f"execute failed: {result['error']}", "trace": _trace("execute", error=result["error"])}
     _audit(state, "executed", script_sha256=approved_sha, rows=result["run"]["rows"], rejected=result["validation"]["rows_rejected"])
     update = {"execution": result, "status": "executed", "trace": _trace("execute", tools=["run_script", "validate"], rows=result["run"]["rows"], chunks=result["run"]["chunks"])}
@@ -286,7 +315,7 @@ def after_execute(state: dict) -> str:
 def integrate(state: dict) -> dict:
     approved_sha = state["execution"]["run"]["script_sha256"]
     with progress.track("load", state["execution"]["validation"]["rows_valid"]) as advance:
-        result = integrator.load_and_reconcile(state["run_id"], _thread_id() or state["run_id"], state.get("client"), state["spec"]["entity"], state["execution"], state["ingest"], approved_sha)
+        result = integrator.load_and_reconcile(state["run_id"], _thread_id() or state["run_id"], state.get("client"), state["spec"]["entity"], state["execution"], state["ingest"], approved_sha, state.get("client_contact"))
         advance(state["execution"]["validation"]["rows_valid"])
     if result["error"]:
         _audit(state, "load_rolled_back", reason=result["error"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import sqlite3
 import uuid
 from contextlib import contextmanager
@@ -12,6 +14,8 @@ from langgraph.types import Command
 
 from graph.build import build_graph
 from onboard.settings import load_settings
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -164,3 +168,92 @@ def values(thread_id: str) -> dict:
     """Return the run's full state, for the eval harness and debugging."""
     with open_graph() as graph:
         return dict(graph.get_state(_config(thread_id)).values or {})
+
+
+def queue_thread_id(message: dict) -> str:
+    """Derive the thread id from the uploaded object, so a message received twice continues one run."""
+    identity = "\n".join(str(message.get(k) or "") for k in ("bucket", "key", "sequencer"))
+    return f"run-{hashlib.sha256(identity.encode('utf-8')).hexdigest()[:12]}"
+
+
+def _message_problem(message: dict, bucket: str | None) -> str | None:
+    """Return why a queue message can never start a run, or None. `bucket` is ONBOARD_BUCKET on AWS."""
+    if "invalid_body" in message:
+        return "the message body is not a JSON object"
+    required = ("bucket", "key", "client") if bucket else ("key", "client")
+    missing = [k for k in required if not message.get(k)]
+    if missing:
+        return f"the message lacks {', '.join(missing)}"
+    if bucket and message["bucket"] != bucket:
+        return f"the object is in bucket {message['bucket']!r}, but ONBOARD_BUCKET is {bucket!r}"
+    return None
+
+
+def _object_name(message: dict) -> str:
+    return f"s3://{message['bucket']}/{message['key']}" if message.get("bucket") else message["key"]
+
+
+def _run_message(graph, message: dict) -> dict:
+    """Start the run for one queued object, or continue it when an earlier receipt already started it."""
+    thread_id = queue_thread_id(message)
+    config = _config(thread_id)
+    current = summarise(graph, thread_id)
+    if current["status"] == "not_found":
+        run_input = {
+            "object_key": message["key"], "entity": message.get("entity") or "auto", "client": message["client"],
+            "defaults": {}, "started_by": "queue",
+        }
+        if message.get("client_contact"):
+            run_input["client_contact"] = message["client_contact"]
+        graph.invoke(run_input, config)
+    elif current["status"] != "waiting_for_approval" and graph.get_state(config).next:
+        graph.invoke(None, config)
+    return summarise(graph, thread_id)
+
+
+def _consume(graph, queue, receipt: str, message: dict) -> dict:
+    """Run one queue message, delete it when its outcome is final and return the outcome."""
+    from serverless import runtime
+
+    settings = runtime.settings()
+    problem = _message_problem(message, settings.bucket if settings.backend == "aws" else None)
+    if problem:
+        log.error("queue message rejected and deleted: %s: %.300r", problem, message)
+        runtime.notifier().publish(settings.ops_recipient, "queued upload not started", f"{problem}: {message}", None, "rejected_upload")
+        queue.delete(receipt)
+        return {"status": "rejected", "error": problem, "key": message.get("key")}
+
+    thread_id = queue_thread_id(message)
+    name = _object_name(message)
+    try:
+        summary = _run_message(graph, message)
+    except Exception as error:  # noqa: BLE001 - one failing run must not stop the others
+        log.exception("run %s for %s failed with an exception, so its message stays queued for a retry", thread_id, name)
+        # NOTE: the local queue has no dead-letter queue, so a run that always raises is retried (and reported) forever.
+        body = f"{name}: {type(error).__name__}: {error}. The upload stays queued and is retried."
+        runtime.notifier().publish(settings.ops_recipient, f"onboarding run {thread_id} crashed", body, thread_id, "failed")
+        return {"thread_id": thread_id, "status": "error", "error": f"{type(error).__name__}: {error}", "key": message["key"]}
+
+    if summary["status"] == "not_found":
+        log.error("run %s for %s left no checkpoint, so its message stays queued", thread_id, name)
+    else:
+        queue.delete(receipt)
+        log.info("run %s for %s is %s", thread_id, name, summary["status"])
+    return {**summary, "key": message["key"]}
+
+
+def start_from_queue(max_messages: int = 1, wait_s: float = 0) -> list[dict]:
+    """Receive up to `max_messages` queued uploads and start one run per message.
+
+    A message is deleted only once its run's state is in the checkpointer (waiting, loaded or
+    failed) or when it can never start a run. A run that raises leaves its message in the queue,
+    so it is received again after the visibility timeout and continues from its last checkpoint.
+    """
+    from serverless import runtime
+
+    queue = runtime.queue()
+    received = queue.receive(max_messages, wait_s)
+    if not received:
+        return []
+    with open_graph() as graph:
+        return [_consume(graph, queue, receipt, message) for receipt, message in received]

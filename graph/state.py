@@ -13,6 +13,7 @@ class RunInput(TypedDict, total=False):
     object_key: str
     entity: str
     client: str
+    client_contact: str
     defaults: dict[str, str]
     started_by: str
     hand_spec: dict[str, Any]

@@ -473,6 +473,34 @@ def eval_cases(
         _fail(f"{len(crashed)} case(s) could not run: {', '.join(crashed[:10])}; see their errors above", EXIT_FAILED)
 
 
+@app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="receive one batch, start its runs and exit"),
+    max_messages: int = typer.Option(10, "--max-messages", min=1, max=10, help="messages to receive per batch (SQS allows at most 10)"),
+    wait: int = typer.Option(20, "--wait", min=0, max=20, help="seconds to wait for a message before an empty batch (SQS allows at most 20)"),
+) -> None:
+    """Start a run for each upload in the queue (ONBOARD_BACKEND chooses the local table or SQS).
+
+    Prints one JSON line per message. Runs that need approval wait as usual for
+    `onboard approve` or `onboard reject`. Stop the worker with Ctrl-C.
+    """
+    import logging
+
+    from graph import runner
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    crashed = 0
+    while True:
+        outcomes = _run_errors(runner.start_from_queue, max_messages, wait)
+        for outcome in outcomes:
+            printable = {k: v for k, v in outcome.items() if k not in ("review_packet", "interrupt")}
+            typer.echo(json.dumps(printable, ensure_ascii=False, default=str))
+        crashed += sum(1 for o in outcomes if o["status"] == "error")
+        if once:
+            break
+    raise typer.Exit(EXIT_FAILED if crashed else EXIT_OK)
+
+
 @formats_app.command("add")
 def formats_add(
     file: Path = typer.Argument(..., help="a client file in the format"),

@@ -3,6 +3,11 @@
 ONBOARD_HOME is the folder for all state: the object store, the core banking database,
 the checkpoints and the format library. It defaults to `.onboard` in the current directory,
 so each project folder has its own state and nothing is written to the user's home.
+
+ONBOARD_BACKEND chooses where objects, queue messages and notifications go: `local` (a folder
+and tables in the core database) or `aws` (the S3 bucket ONBOARD_BUCKET, the SQS queue
+ONBOARD_QUEUE_URL and the SNS topic ONBOARD_TOPIC_ARN). boto3 reads the region, credentials
+and AWS_ENDPOINT_URL from the environment itself.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from onboard.errors import OnboardError
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,11 @@ class Settings:
     chunk_rows: int
     profile_rows: int
     max_workers: int
+    backend: str = "local"
+    bucket: str | None = None
+    queue_url: str | None = None
+    topic_arn: str | None = None
+    ops_recipient: str = "operations"
 
     def ensure(self) -> "Settings":
         for folder in (self.home, self.object_store, self.format_library):
@@ -37,8 +49,23 @@ class Settings:
         os.chmod(self.home, 0o700)
         return self
 
+    def aws_setting(self, field: str) -> str:
+        """Return a required AWS setting, or fail naming its environment variable."""
+        value = getattr(self, field)
+        if not value:
+            variable = AWS_VARIABLES[field]
+            raise OnboardError(f"{variable} is not set but ONBOARD_BACKEND=aws needs it. Set {variable} or use ONBOARD_BACKEND=local")
+        return value
+
+
+AWS_VARIABLES = {"bucket": "ONBOARD_BUCKET", "queue_url": "ONBOARD_QUEUE_URL", "topic_arn": "ONBOARD_TOPIC_ARN"}
+BACKENDS = ("local", "aws")
+
 
 def load_settings() -> Settings:
+    backend = os.environ.get("ONBOARD_BACKEND", "local").strip().lower() or "local"
+    if backend not in BACKENDS:
+        raise OnboardError(f"ONBOARD_BACKEND={backend!r} is invalid: use {' or '.join(BACKENDS)}")
     home = Path(os.environ.get("ONBOARD_HOME", ".onboard")).expanduser().resolve()
     return Settings(
         home=home,
@@ -59,4 +86,9 @@ def load_settings() -> Settings:
         profile_rows=max(100, int(os.environ.get("ONBOARD_PROFILE_ROWS", "10000"))),
         # Chunks run in parallel up to this many sandboxes at once.
         max_workers=max(1, int(os.environ.get("ONBOARD_MAX_WORKERS", str(min(4, os.cpu_count() or 1))))),
+        backend=backend,
+        bucket=os.environ.get("ONBOARD_BUCKET") or None,
+        queue_url=os.environ.get("ONBOARD_QUEUE_URL") or None,
+        topic_arn=os.environ.get("ONBOARD_TOPIC_ARN") or None,
+        ops_recipient=os.environ.get("ONBOARD_OPS_RECIPIENT") or "operations",
     )

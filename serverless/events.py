@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Event(BaseModel):
@@ -18,12 +18,20 @@ class Event(BaseModel):
 
 
 class IngestEvent(Event):
-    run_id: str
+    run_id: str | None = Field(None, description="required unless the event is an S3 event notification")
+    Records: list[dict[str, Any]] | None = Field(None, description="an S3 event notification: queue each new object for a run")
     path: str | None = Field(None, description="local path of the client file")
     object_key: str | None = Field(None, description="object key of a file already in the store")
     display_name: str | None = None
     entity: str | None = Field(None, description="for a banking-standard file, which of its tables to read")
     chunk_rows: int | None = Field(None, ge=1, description="rows per chunk object; the setting's value when empty")
+
+
+    @model_validator(mode="after")
+    def _run_or_records(self) -> "IngestEvent":
+        if not self.Records and not self.run_id:
+            raise ValueError("an ingest event needs run_id with path or object_key, or S3 Records")
+        return self
 
 
 class ProfileEvent(Event):
@@ -66,20 +74,44 @@ class LoadEvent(Event):
     thread_id: str | None = None
     client: str | None = None
     entity: str
-    valid_keys: list[str] = Field(description="object keys of the valid rows, in file order")
-    rejected_keys: list[str] = Field(description="object keys of the rows the transform rejected")
+    valid_keys: list[str] = Field(default_factory=list, description="object keys of the valid rows, in file order")
+    rejected_keys: list[str] = Field(default_factory=list, description="object keys of the rows the transform rejected")
+    chunks: list[dict[str, Any]] | None = Field(None, description="instead of the two key lists: the validate results of each chunk, in order, as a Step Functions Map returns them")
     bad_rows_key: str | None = Field(None, description="object key of the rows the reader could not parse")
     file_sha256: str
     script_sha256: str
     rows_in: int = Field(ge=0)
 
+    @model_validator(mode="after")
+    def _keys_from_chunks(self):
+        return _take_chunk_keys(self)
+
 
 class ReconcileEvent(Event):
     entity: str
     load: dict[str, Any] = Field(description="the load function's result")
-    valid_keys: list[str]
-    rejected_keys: list[str]
+    valid_keys: list[str] = Field(default_factory=list)
+    rejected_keys: list[str] = Field(default_factory=list)
+    chunks: list[dict[str, Any]] | None = Field(None, description="the validate results of each chunk, as for load")
     rows_in: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _keys_from_chunks(self):
+        return _take_chunk_keys(self)
+
+
+def _take_chunk_keys(event):
+    """Fill valid_keys and rejected_keys from a Map's per-chunk results; the event needs one or the other."""
+    if event.chunks is not None:
+        try:
+            event.valid_keys = [str(c["valid_key"]) for c in event.chunks]
+            event.rejected_keys = [str(c["rejected_key"]) for c in event.chunks]
+        except KeyError as missing:
+            raise ValueError(f"every chunk result needs valid_key and rejected_key; one lacks {missing}") from None
+        event.chunks = None
+    if not event.valid_keys and not event.rejected_keys:
+        raise ValueError("give valid_keys and rejected_keys, or chunks")
+    return event
 
 
 class NotifyEvent(Event):
@@ -87,6 +119,7 @@ class NotifyEvent(Event):
     recipient: str
     subject: str
     body: str
+    kind: str = Field("notice", description="waiting, loaded, failed or notice; subscriptions filter on it")
 
 
 class FunctionConfig(BaseModel):

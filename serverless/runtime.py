@@ -1,26 +1,64 @@
-"""What every handler shares: settings, the object store and the run's table on disk."""
+"""Helpers every handler shares: settings, the object store, the queue, the notifier and the run's table.
+
+ONBOARD_BACKEND chooses the local or the AWS implementation of each. Handlers read and write
+objects through `fetch` and `publish`, which work on both.
+"""
 
 from __future__ import annotations
 
 import json
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
+from onboard.messaging import LocalNotifier, LocalQueue, SnsNotifier, SqsQueue
 from onboard.settings import Settings, load_settings
 from onboard.spec import SourceFormat
-from onboard.storage import LocalObjectStore
+from onboard.storage import LocalObjectStore, S3ObjectStore
 
 
 def settings() -> Settings:
     return load_settings().ensure()
 
 
-def store() -> LocalObjectStore:
-    return LocalObjectStore(settings().object_store)
+def store() -> LocalObjectStore | S3ObjectStore:
+    current = settings()
+    if current.backend == "aws":
+        return S3ObjectStore(current.aws_setting("bucket"))
+    return LocalObjectStore(current.object_store)
+
+
+def queue() -> LocalQueue | SqsQueue:
+    current = settings()
+    if current.backend == "aws":
+        return SqsQueue(current.aws_setting("queue_url"))
+    return LocalQueue(current.database_path)
+
+
+def notifier() -> LocalNotifier | SnsNotifier:
+    current = settings()
+    if current.backend == "aws":
+        return SnsNotifier(current.aws_setting("topic_arn"))
+    return LocalNotifier(current.database_path)
+
+
+@contextmanager
+def staged_file(key: str) -> Iterator[Path]:
+    """Yield a fresh local path to write. On a clean exit, publish the file under `key` if it was written."""
+    with tempfile.TemporaryDirectory(prefix="onboard-stage-") as folder:
+        path = Path(folder) / Path(key).name
+        yield path
+        if path.exists():
+            store().publish(key, path)
 
 
 def read_frame(key: str) -> pd.DataFrame:
-    frame = pd.read_parquet(store().path(key))
+    # The fetched file lives as long as its store, so the store is held until the frame is read.
+    source = store()
+    frame = pd.read_parquet(source.fetch(key))
     return frame.astype(object).where(frame.notna(), None)
 
 
@@ -33,11 +71,10 @@ def read_frames(keys: list[str]) -> pd.DataFrame:
 
 
 def write_frame(key: str, frame: pd.DataFrame) -> str:
-    path = store().path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
     out = frame.copy()
     out.columns = [str(c) for c in out.columns]
-    out.to_parquet(path, index=False)
+    with staged_file(key) as path:
+        out.to_parquet(path, index=False)
     return key
 
 

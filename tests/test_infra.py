@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 
 from onboard.database import LoadResult, Reconciliation
+from serverless.events import FUNCTIONS as FUNCTION_CONFIGS
 from serverless.sandbox import SandboxResult
 from serverless.validation import ValidationReport
 
@@ -358,7 +359,7 @@ def run_input(rows_in: int) -> dict:
         "expected_sha256": "3f2a" * 16,
         "file_sha256": "9c1d" * 16,
         "rows_in": rows_in,
-        "bad_rows": [],
+        "bad_rows_key": "runs/r1/bad_rows.json",
     }
 
 
@@ -416,6 +417,13 @@ def test_full_run_succeeds_on_moto(sfn_engine, tmp_path):
     assert output["notification"]["subject"] == "Onboarding run r1 loaded and reconciled"
     assert json.loads(output["notification"]["body"])["totals_loaded"] == {"EUR": "28.20"}
     assert invoked_functions(sfn, execution) == ["Load", "Reconcile", "Notify"]
+    # What the state machine hands each function is an event that function accepts.
+    history = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+    scheduled = [json.loads(e["lambdaFunctionScheduledEventDetails"]["input"]) for e in history if e["type"] == "LambdaFunctionScheduled"]
+    for name, event in zip(["load", "reconcile", "notify"], scheduled):
+        accepted = FUNCTION_CONFIGS[name].event.model_validate(event)
+        if name != "notify":
+            assert accepted.valid_keys == [f"runs/r1/execute-chunk-{i}-valid.parquet" for i in range(3)]
 
 
 def test_map_run_counts_every_chunk(sfn_engine, tmp_path):

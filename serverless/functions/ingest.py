@@ -1,4 +1,8 @@
-"""Receive a client file: store it, checksum it, detect its format and read its table."""
+"""Receive a client file: store it, checksum it, detect its format and read its table.
+
+The same handler receives S3 event notifications: for those it reads no file and queues one
+message per new object, for the queue consumer to start a run on.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from onboard.errors import InputFileError
 from onboard.reader import ParsedTable, read_table, stream_table
 from onboard.spec import SourceFormat
 from onboard.storage import sha256_file
-from serverless import runtime
+from serverless import reception, runtime
 
 
 # The first chunk is also the run's sample: profiling and the trial read it, not the whole file.
@@ -20,16 +24,22 @@ BAD_ROWS_INLINE = 20
 
 
 def handler(event: dict, context=None) -> dict:
-    """Event: {run_id, path} or {run_id, object_key}. Returns the chunk keys and the format.
+    """Event: {run_id, path}, {run_id, object_key} or an S3 event notification ({"Records": [...]}).
 
+    Returns the chunk keys and the format, or for an S3 event the queued and rejected objects.
     The table is written as chunk objects of `chunk_rows` rows, each with the source line of
     every row, so the execute step can fan out over them.
     """
+    if event.get("Records"):
+        return reception.queue_new_objects(event)
     run_id = event["run_id"]
     store = runtime.store()
     chunk_rows = int(event.get("chunk_rows") or runtime.settings().chunk_rows)
     if event.get("object_key"):
-        read_from = store.path(event["object_key"])
+        try:
+            read_from = store.fetch(event["object_key"])
+        except FileNotFoundError as error:
+            raise InputFileError(event["object_key"], f"object not found ({error})", "Check the object key and that the upload finished") from error
         name = Path(event["object_key"]).name
         display = event.get("display_name") or event["object_key"]
     else:
@@ -51,12 +61,15 @@ def handler(event: dict, context=None) -> dict:
         rows_read += len(frame)
         bad_rows += part.bad_rows
         table_entity = getattr(part, "entity", None)
-    stored = read_from if event.get("object_key") else store.put_file(f"runs/{run_id}/source/{name}", read_from)
+    # The run keeps its own copy, so a later upload under the same key does not change it.
+    source_key = f"runs/{run_id}/source/{name}"
+    store.publish(source_key, read_from)
+    stored = read_from
     bad_rows_key = runtime.write_json(f"runs/{run_id}/bad_rows.json", bad_rows)
     meta = {
         "file_name": name,
         "display_name": display,
-        "object_key": f"runs/{run_id}/source/{name}",
+        "object_key": source_key,
         "sha256": sha256_file(stored),
         "size_bytes": stored.stat().st_size,
         "source": source_format.model_dump(mode="json"),

@@ -1,12 +1,13 @@
-"""Send a notification: locally, a row in the outbox table of the core database."""
+"""Send a notification through the notifier ONBOARD_BACKEND chooses: the outbox table or an SNS topic."""
 
 from __future__ import annotations
 
-from onboard import database
 from serverless import runtime
 
 
 def handler(event: dict, context=None) -> dict:
-    """Event: {thread_id, recipient, subject, body}."""
-    database.notify(runtime.settings().database_path, event.get("thread_id"), event["recipient"], event["subject"], event["body"])
-    return {"queued": True, "recipient": event["recipient"]}
+    """Event: {thread_id, recipient, subject, body, kind}. `kind` (for example waiting_for_approval,
+    loaded or failed) lets SNS subscriptions filter and defaults to `notice`."""
+    kind = event.get("kind") or "notice"
+    runtime.notifier().publish(event["recipient"], event["subject"], event["body"], event.get("thread_id"), kind)
+    return {"queued": True, "recipient": event["recipient"], "kind": kind}

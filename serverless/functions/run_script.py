@@ -23,14 +23,15 @@ def handler(event: dict, context=None) -> dict:
     settings = runtime.settings()
     purpose = event.get("purpose", "trial")
     output_key = f"runs/{event['run_id']}/{purpose}-output.parquet"
-    result = run_script(
-        script,
-        frame,
-        lines,
-        timeout_s=float(event.get("timeout_s", settings.sandbox_timeout_s)),
-        memory_mb=int(event.get("memory_mb", settings.sandbox_memory_mb)),
-        keep_output=runtime.store().path(output_key),
-    )
+    with runtime.staged_file(output_key) as output_path:
+        result = run_script(
+            script,
+            frame,
+            lines,
+            timeout_s=float(event.get("timeout_s", settings.sandbox_timeout_s)),
+            memory_mb=int(event.get("memory_mb", settings.sandbox_memory_mb)),
+            keep_output=output_path,
+        )
     payload = result.model_dump(mode="json")
     payload["output_key"] = output_key if result.status == "ok" else None
     payload["script_sha256"] = digest
