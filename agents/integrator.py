@@ -6,7 +6,8 @@ Offline strategy: fixed steps through the run_script, validate, load, reconcile 
 from __future__ import annotations
 
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+
+from langchain_core.runnables.config import ContextThreadPoolExecutor
 
 from serverless import runtime
 from serverless.invoker import FunctionError
@@ -48,7 +49,8 @@ def execute(run_id: str, entity: str, script_key: str, approved_sha256: str, chu
             progress(checked["report"]["rows_in"])
         return {"ok": True, "run": run, "checked": checked}
 
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(chunk_keys)))) as pool:
+    # The pool copies the caller's context, so each chunk's tool calls join the run's trace.
+    with ContextThreadPoolExecutor(max_workers=max(1, min(max_workers, len(chunk_keys)))) as pool:
         results = list(pool.map(one, range(len(chunk_keys)), chunk_keys))
     failed = next((r for r in results if not r["ok"]), None)
     if failed:
