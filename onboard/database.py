@@ -12,7 +12,8 @@ import hashlib
 import json
 import sqlite3
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -109,17 +110,17 @@ def notify(path: Path, thread_id: str | None, recipient: str, subject: str, body
         )
 
 
-def _verify_before_commit(connection: sqlite3.Connection, entity: Entity, load_id: str, valid: pd.DataFrame, conflicts: list[dict], rows_in: int) -> None:
-    """Check counts and control totals inside the load's transaction; raise to roll it back."""
+def _verify_before_commit(connection: sqlite3.Connection, entity: Entity, load_id: str, expected: dict[str, Decimal] | None, rows_in: int) -> None:
+    """Check counts and control totals inside the load's transaction; raise to roll it back.
+
+    `expected` holds the per-currency totals of the rows offered and not refused, or None
+    when the entity has no amount.
+    """
     loaded = connection.execute("SELECT COUNT(*) FROM load_rows WHERE load_id = ?", (load_id,)).fetchone()[0]
     rejected = connection.execute("SELECT COUNT(*) FROM rejected_rows WHERE load_id = ?", (load_id,)).fetchone()[0]
     if loaded + rejected != rows_in:
         raise LoadVerificationError(f"{rows_in} source rows but {loaded} loaded + {rejected} rejected; nothing was loaded")
-    amount, currency = _amount_columns(entity)
-    if amount and amount in valid.columns:
-        conflict_lines = {c["line"] for c in conflicts}
-        offered = valid[~valid["_line"].isin(conflict_lines)] if "_line" in valid.columns else valid
-        expected = _totals(offered, amount, currency)
+    if expected is not None:
         found = _loaded_totals(connection, entity, load_id)
         if expected != found:
             raise LoadVerificationError(f"control totals differ (converted {expected}, written {found}); nothing was loaded")
@@ -169,7 +170,7 @@ def _row_sha(values: dict) -> str:
 def load_rows(
     path: Path,
     entity: Entity,
-    valid: pd.DataFrame,
+    valid: pd.DataFrame | Iterable[pd.DataFrame],
     rejected: list[dict],
     *,
     thread_id: str | None,
@@ -180,16 +181,21 @@ def load_rows(
 ) -> LoadResult:
     """Load valid rows in one transaction; rows already present unchanged count as existing.
 
-    A row whose key exists with different values is not overwritten: it is rejected as a
-    conflict, unless the existing row is a placeholder, which it then replaces.
+    `valid` is one frame or the frames of a file's chunks in order; one chunk is in memory at
+    a time. A row whose key exists with different values is not overwritten: it is rejected
+    as a conflict, unless the existing row is a placeholder, which it then replaces.
     """
-    schema = load_schema()
+    frames = [valid] if isinstance(valid, pd.DataFrame) else valid
     table = TABLES[entity.name]
     fields = list(entity.fields)
+    amount, currency = _amount_columns(entity)
     load_id = f"load-{uuid.uuid4().hex[:16]}"
-    inserted = existing = updated = placeholders = 0
+    counts = Counter()
     conflicts: list[dict] = []
-    keys: list[str] = []
+    # Key -> first 8 bytes of its row digest, to find a key repeated within the file.
+    written: dict[str, bytes] = {}
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    offered = 0
     with connect(path) as connection:
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -197,78 +203,96 @@ def load_rows(
                 "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?)",
                 (load_id, thread_id, client, entity.name, file_sha256, script_sha256, rows_in, _now()),
             )
-            for column, parent in entity.references.items():
-                parent_entity = schema.entity(parent)
-                parent_table = TABLES[parent]
-                wanted = {str(x) for x in valid.get(column, pd.Series(dtype=object)).dropna()}
-                for ref in sorted(wanted):
-                    found = connection.execute(f'SELECT 1 FROM {parent_table} WHERE "{parent_entity.key}" = ?', (ref,)).fetchone()
-                    if not found:
-                        connection.execute(
-                            f'INSERT INTO {parent_table} ("{parent_entity.key}", client, load_id, row_sha256, placeholder) VALUES (?, ?, ?, ?, 1)',
-                            (ref, client, load_id, "placeholder"),
-                        )
-                        placeholders += 1
-            placeholders_sql = ", ".join("?" for _ in fields)
-            column_sql = ", ".join(f'"{f}"' for f in fields)
-            assignments = ", ".join(f'"{f}" = ?' for f in fields)
-            rows = _row_values(valid, fields)
-            lines = [int(x) for x in valid["_line"]] if "_line" in valid.columns else [None] * len(rows)
-            current = _current_rows(connection, table, entity.key, {row[entity.key] for row in rows})
-            inserts, updates, outcomes, refused = [], [], [], []
-            written: dict[str, str] = {}
-            for values, line in zip(rows, lines):
-                key = values[entity.key]
-                digest = _row_sha(values)
-                if key in written:
-                    # The same key twice in one file: one row in the table, the second refused.
-                    if written[key] == digest:
-                        reason = f"{entity.key} {key!r} appears twice in the file"
-                    else:
-                        reason = f"{entity.key} {key!r} already exists with different values (loaded by {load_id}); not overwritten"
-                    refused.append((line, reason))
-                    continue
-                found = current.get(key)
-                ordered = [values[f] for f in fields]
-                if found is None:
-                    inserts.append(ordered + [client, load_id, line, digest])
-                    outcome = "inserted"
-                elif found[0] == digest:
-                    outcome = "existing"
-                elif found[1] == 1:
-                    updates.append(ordered + [client, load_id, line, digest, key])
-                    outcome = "updated"
-                else:
-                    refused.append((line, f"{entity.key} {key!r} already exists with different values (loaded by {found[2]}); not overwritten"))
-                    continue
-                written[key] = digest
-                outcomes.append((load_id, key, outcome))
-                keys.append(key)
-            connection.executemany(
-                f"INSERT INTO {table} ({column_sql}, client, load_id, source_line, row_sha256, placeholder) VALUES ({placeholders_sql}, ?, ?, ?, ?, 0)", inserts)
-            connection.executemany(
-                f'UPDATE {table} SET {assignments}, client = ?, load_id = ?, source_line = ?, row_sha256 = ?, placeholder = 0 WHERE "{entity.key}" = ?', updates)
-            connection.executemany("INSERT INTO load_rows VALUES (?, ?, ?)", outcomes)
-            connection.executemany("INSERT INTO rejected_rows VALUES (?, ?, 'load', ?)", [(load_id, line, reason) for line, reason in refused])
-            conflicts = [{"line": line, "reason": reason} for line, reason in refused]
-            inserted, updated = len(inserts), len(updates)
-            existing = len(outcomes) - inserted - updated
-            for item in rejected:
-                connection.execute("INSERT INTO rejected_rows VALUES (?, ?, ?, ?)", (load_id, item.get("line"), item.get("stage", "transform"), item["reason"]))
+            for frame in frames:
+                offered += len(frame)
+                counts["placeholder"] += _add_placeholders(connection, entity, frame, client, load_id)
+                refused = _load_chunk(connection, entity, table, fields, frame, client, load_id, written, counts)
+                conflicts += [{"line": line, "reason": reason} for line, reason in refused]
+                if amount and amount in frame.columns:
+                    refused_lines = {line for line, _ in refused}
+                    kept = frame[~frame["_line"].isin(refused_lines)] if "_line" in frame.columns and refused_lines else frame
+                    for ccy, total in _totals(kept, amount, currency).items():
+                        expected[ccy] += total
+            connection.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?)", [(load_id, item.get("line"), item.get("stage", "transform"), item["reason"]) for item in rejected])
             connection.execute(
                 "UPDATE loads SET rows_inserted = ?, rows_existing = ?, rows_updated = ?, rows_rejected = ?, placeholders = ? WHERE load_id = ?",
-                (inserted, existing, updated, len(rejected) + len(conflicts), placeholders, load_id),
+                (counts["inserted"], counts["existing"], counts["updated"], len(rejected) + len(conflicts), counts["placeholder"], load_id),
             )
-            _verify_before_commit(connection, entity, load_id, valid, conflicts, rows_in)
+            _verify_before_commit(connection, entity, load_id, dict(expected) if amount else None, rows_in)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
     return LoadResult(
-        load_id=load_id, entity=entity.name, rows_offered=len(valid), rows_inserted=inserted,
-        rows_existing=existing, rows_updated=updated, rows_conflicting=len(conflicts),
-        placeholders=placeholders, conflicts=conflicts, keys=keys,
+        load_id=load_id, entity=entity.name, rows_offered=offered, rows_inserted=counts["inserted"],
+        rows_existing=counts["existing"], rows_updated=counts["updated"], rows_conflicting=len(conflicts),
+        placeholders=counts["placeholder"], conflicts=conflicts,
     )
+
+
+def _add_placeholders(connection, entity: Entity, frame: pd.DataFrame, client: str | None, load_id: str) -> int:
+    """Insert a placeholder parent for each reference this chunk names that is not stored yet."""
+    schema = load_schema()
+    added = 0
+    for column, parent in entity.references.items():
+        parent_entity = schema.entity(parent)
+        parent_table = TABLES[parent]
+        wanted = {str(x) for x in frame.get(column, pd.Series(dtype=object)).dropna()}
+        for ref in sorted(wanted):
+            found = connection.execute(f'SELECT 1 FROM {parent_table} WHERE "{parent_entity.key}" = ?', (ref,)).fetchone()
+            if not found:
+                connection.execute(
+                    f'INSERT INTO {parent_table} ("{parent_entity.key}", client, load_id, row_sha256, placeholder) VALUES (?, ?, ?, ?, 1)',
+                    (ref, client, load_id, "placeholder"),
+                )
+                added += 1
+    return added
+
+
+def _load_chunk(connection, entity: Entity, table: str, fields: list[str], frame: pd.DataFrame, client: str | None,
+                load_id: str, written: dict[str, bytes], counts: Counter) -> list[tuple[int | None, str]]:
+    """Insert, confirm or replace each row of one chunk; returns the refused rows (line, reason)."""
+    placeholders_sql = ", ".join("?" for _ in fields)
+    column_sql = ", ".join(f'"{f}"' for f in fields)
+    assignments = ", ".join(f'"{f}" = ?' for f in fields)
+    rows = _row_values(frame, fields)
+    lines = [int(x) for x in frame["_line"]] if "_line" in frame.columns else [None] * len(rows)
+    current = _current_rows(connection, table, entity.key, {row[entity.key] for row in rows})
+    inserts, updates, outcomes, refused = [], [], [], []
+    for values, line in zip(rows, lines):
+        key = values[entity.key]
+        digest = _row_sha(values)
+        if key in written:
+            # The same key twice in one file: one row in the table, the second refused.
+            if written[key] == bytes.fromhex(digest[:16]):
+                reason = f"{entity.key} {key!r} appears twice in the file"
+            else:
+                reason = f"{entity.key} {key!r} already exists with different values (loaded by {load_id}); not overwritten"
+            refused.append((line, reason))
+            continue
+        found = current.get(key)
+        ordered = [values[f] for f in fields]
+        if found is None:
+            inserts.append(ordered + [client, load_id, line, digest])
+            outcome = "inserted"
+        elif found[0] == digest:
+            outcome = "existing"
+        elif found[1] == 1:
+            updates.append(ordered + [client, load_id, line, digest, key])
+            outcome = "updated"
+        else:
+            refused.append((line, f"{entity.key} {key!r} already exists with different values (loaded by {found[2]}); not overwritten"))
+            continue
+        written[key] = bytes.fromhex(digest[:16])
+        outcomes.append((load_id, key, outcome))
+        counts[outcome] += 1
+    connection.executemany(
+        f"INSERT INTO {table} ({column_sql}, client, load_id, source_line, row_sha256, placeholder) VALUES ({placeholders_sql}, ?, ?, ?, ?, 0)", inserts)
+    connection.executemany(
+        f'UPDATE {table} SET {assignments}, client = ?, load_id = ?, source_line = ?, row_sha256 = ?, placeholder = 0 WHERE "{entity.key}" = ?', updates)
+    connection.executemany("INSERT INTO load_rows VALUES (?, ?, ?)", outcomes)
+    connection.executemany("INSERT INTO rejected_rows VALUES (?, ?, 'load', ?)", [(load_id, line, reason) for line, reason in refused])
+    return refused
 
 
 class LoadVerificationError(RuntimeError):
@@ -326,7 +350,7 @@ def _totals(rows: pd.DataFrame, amount: str, currency: str | None) -> dict[str, 
     return dict(totals)
 
 
-def reconcile(path: Path, entity: Entity, load: LoadResult, valid: pd.DataFrame, rows_in: int, rows_rejected_before_load: int, rejected_rows: pd.DataFrame | None = None) -> Reconciliation:
+def reconcile(path: Path, entity: Entity, load: LoadResult, valid: pd.DataFrame | Iterable[pd.DataFrame], rows_in: int, rows_rejected_before_load: int, rejected_rows: pd.DataFrame | None = None) -> Reconciliation:
     """Check that the load lost nothing, reading the database back rather than trusting the loader."""
     schema = load_schema()
     table = TABLES[entity.name]
@@ -369,8 +393,12 @@ def reconcile(path: Path, entity: Entity, load: LoadResult, valid: pd.DataFrame,
     rejected_totals: dict[str, Decimal] = {}
     if amount:
         conflict_lines = {c["line"] for c in load.conflicts}
-        offered = valid[~valid["_line"].isin(conflict_lines)] if "_line" in valid.columns else valid
-        expected_totals = _totals(offered, amount, currency) if amount in offered.columns else {}
+        sums: dict[str, Decimal] = defaultdict(Decimal)
+        for frame in ([valid] if isinstance(valid, pd.DataFrame) else valid):
+            offered = frame[~frame["_line"].isin(conflict_lines)] if "_line" in frame.columns else frame
+            for ccy, total in _totals(offered, amount, currency).items():
+                sums[ccy] += total
+        expected_totals = dict(sums)
         if rejected_rows is not None and len(rejected_rows):
             rejected_totals = _totals(rejected_rows, amount, currency)
         checks.append({

@@ -36,16 +36,34 @@ def _blank(cell) -> bool:
     return cell is None or (isinstance(cell, float) and cell != cell) or str(cell).strip() == ""
 
 
+# Distinct cell texts whose conversion is remembered per column; bounds the memo's memory.
+MEMO_LIMIT = 100_000
+
+
 def _apply(column: pd.Series, field: str, errors: RowErrors, convert) -> pd.Series:
+    """Convert each cell with `convert`, which must depend on the cell's text alone.
+
+    Dates, currencies and codes repeat down a column, so each distinct text is converted once.
+    """
     out = []
-    for row, cell in column.items():
+    memo: dict[str, tuple[bool, str]] = {}
+    for row, cell in zip(column.index, column.tolist()):
         if _blank(cell):
             out.append(None)
             continue
-        try:
-            out.append(convert(str(cell)))
-        except (ValueError, ArithmeticError) as error:
-            errors.add(row, field, f"{cell!r}: {error}")
+        text = str(cell)
+        outcome = memo.get(text)
+        if outcome is None:
+            try:
+                outcome = (True, convert(text))
+            except (ValueError, ArithmeticError) as error:
+                outcome = (False, str(error))
+            if len(memo) < MEMO_LIMIT:
+                memo[text] = outcome
+        if outcome[0]:
+            out.append(outcome[1])
+        else:
+            errors.add(row, field, f"{cell!r}: {outcome[1]}")
             out.append(None)
     return pd.Series(out, index=column.index, dtype=object)
 
@@ -97,8 +115,7 @@ def sign_from_indicator(
     debits = {_norm_token(x) for x in debit_values}
     credits = {_norm_token(x) for x in credit_values}
     out = []
-    for row in amount.index:
-        cell, mark = amount[row], indicator[row]
+    for row, cell, mark in zip(amount.index, amount.tolist(), indicator.tolist()):
         if _blank(cell):
             out.append(None)
             continue
@@ -124,8 +141,7 @@ def debit_credit_pair(
 ) -> pd.Series:
     """Signed amount from a debit column and a credit column: credit minus debit."""
     out = []
-    for row in debit.index:
-        d_cell, c_cell = debit[row], credit[row]
+    for row, d_cell, c_cell in zip(debit.index, debit.tolist(), credit.tolist()):
         try:
             d_val = abs(v.parse_decimal_value(str(d_cell), decimal, thousands)) if not _blank(d_cell) else None
             c_val = abs(v.parse_decimal_value(str(c_cell), decimal, thousands)) if not _blank(c_cell) else None

@@ -62,6 +62,12 @@ def read_frame(key: str) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None)
 
 
+def iter_frames(keys: list[str]) -> Iterator[pd.DataFrame]:
+    """The frames under `keys` one at a time, in key order: memory holds one chunk."""
+    for key in keys:
+        yield read_frame(key)
+
+
 def read_frames(keys: list[str]) -> pd.DataFrame:
     """The frames under `keys` as one, in key order (the chunks of one table)."""
     frames = [read_frame(key) for key in keys]

@@ -17,6 +17,8 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
 ERRORS_COLUMN = "_error"
 LINE_COLUMN = "_line"
+# Distinct (field, value) results remembered per chunk; bounds the memo's memory.
+MEMO_LIMIT = 200_000
 
 
 class ValidationReport(BaseModel):
@@ -81,16 +83,19 @@ def validate_rows(output: pd.DataFrame, entity: Entity, sample_limit: int = 50) 
     reasons_per_row: list[list[str]] = []
     normalised = {name: [] for name in present}
 
+    # Column lists, not a row object per row: the per-row cost decides how fast a large file runs.
+    cells = {name: output[name].tolist() for name in present}
+    errors = output[ERRORS_COLUMN].tolist() if ERRORS_COLUMN in output.columns else [None] * len(output)
+    checked: dict[tuple[str, str], tuple[str | None, str]] = {}
     for position in range(len(output)):
-        row = output.iloc[position]
         reasons = []
-        transform_error = row.get(ERRORS_COLUMN)
+        transform_error = errors[position]
         if transform_error:
             reasons.append(str(transform_error))
             for part in str(transform_error).split("; "):
                 failures[part.split(":", 1)[0]] += 1
         for name in present:
-            cell = row[name]
+            cell = cells[name][position]
             text = None if cell is None or (isinstance(cell, float) and cell != cell) else str(cell).strip()
             if not text:
                 normalised[name].append(None)
@@ -98,7 +103,14 @@ def validate_rows(output: pd.DataFrame, entity: Entity, sample_limit: int = 50) 
                     reasons.append(f"{name}: required value missing")
                     failures[name] += 1
                 continue
-            problem, value = _check(fields[name].type, text, fields[name].values)
+            # Values repeat down a column (currencies, dates, types): each is checked once.
+            memo_key = (name, text)
+            result = checked.get(memo_key)
+            if result is None:
+                result = _check(fields[name].type, text, fields[name].values)
+                if len(checked) < MEMO_LIMIT:
+                    checked[memo_key] = result
+            problem, value = result
             normalised[name].append(value)
             if problem:
                 reasons.append(f"{name}: {text!r} is {problem}")

@@ -10,7 +10,7 @@ from serverless import runtime
 def handler(event: dict, context=None) -> dict:
     """Event: {run_id, thread_id, client, entity, valid_keys, rejected_keys, bad_rows_key, file_sha256, script_sha256, rows_in}."""
     entity = load_schema().entity(event["entity"])
-    valid = runtime.read_frames(event["valid_keys"])
+    valid = runtime.iter_frames(event["valid_keys"])
     rejected_frame = runtime.read_frames(event["rejected_keys"])
     bad_rows = runtime.read_json(event["bad_rows_key"]) if event.get("bad_rows_key") else []
     rejected = [{"line": item.get("line"), "reason": item["reason"], "stage": "read"} for item in bad_rows]

@@ -11,7 +11,7 @@ def handler(event: dict, context=None) -> dict:
     """Event: {entity, load (the load function's result), valid_keys, rejected_keys, rows_in}."""
     entity = load_schema().entity(event["entity"])
     load = database.LoadResult.model_validate({**event["load"], "keys": []})
-    valid = runtime.read_frames(event["valid_keys"])
+    valid = runtime.iter_frames(event["valid_keys"])
     rejected = runtime.read_frames(event["rejected_keys"])
     result = database.reconcile(
         runtime.settings().database_path,
