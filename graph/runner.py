@@ -1,7 +1,7 @@
 """Start, resume and inspect runs, for the CLI and the tests.
 
 Checkpoints go to the SQLite file in ONBOARD_HOME, or to PostgreSQL when ONBOARD_CHECKPOINT_URL
-is set, so any process with the same settings can answer a run another process started.
+is set, so any process with the same settings can resume a run that another process started.
 """
 
 from __future__ import annotations

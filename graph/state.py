@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 
 # The exported `graph` takes this as its input schema, so Studio's form shows these fields and
@@ -23,7 +24,7 @@ class RunInput(BaseModel):
 
 
 class CommandLineInput(TypedDict, total=False):
-    """What the CLI and the eval harness may start a run with: the form's fields plus operator options."""
+    """Input of runs started by the CLI and the eval harness: the form fields plus operator options."""
 
     file_path: str
     object_key: str
