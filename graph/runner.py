@@ -60,6 +60,8 @@ def _postgres_saver(url: str):
         raise OnboardError(f"cannot connect to the checkpoint database {_redacted(url)} (ONBOARD_CHECKPOINT_URL): {str(error).strip()}") from None
     with connection:
         saver = PostgresSaver(connection)
+        # NOTE: two processes that set up an empty database at the same moment can race on
+        # CREATE TABLE, and one of them then fails; running it again succeeds.
         if url not in _postgres_ready:
             saver.setup()
             _postgres_ready.add(url)

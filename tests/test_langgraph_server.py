@@ -38,13 +38,19 @@ def test_input_schema_is_the_start_form():
     assert schema.get("required", []) == []
 
 
-def test_graph_fails_run_without_file():
+@pytest.mark.parametrize(("run_input", "expected"), [
+    ({"client": "Northwind"}, "neither file_path nor object_key"),
+    ({"file_path": str(SAMPLE), "object_key": "runs/x/source/a.csv"}, "both file_path and object_key"),
+    ({"file_path": str(SAMPLE), "entity": "loan"}, "entity 'loan' is not one of auto, customer, account, transaction"),
+])
+def test_graph_rejects_unusable_input(home, run_input, expected):
     from graph.build import graph
 
-    state = graph.invoke({"client": "Northwind"})
+    state = graph.invoke(run_input)
     assert state["status"] == "failed"
-    assert "file_path" in state["error"]
-    assert "object_key" in state["error"]
+    assert expected in state["error"]
+    assert "ingest" not in state
+    assert not home.exists()
 
 
 def _free_port() -> int:
