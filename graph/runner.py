@@ -7,6 +7,7 @@ is set, so any process with the same settings can resume a run that another proc
 from __future__ import annotations
 
 import sqlite3
+import time
 import uuid
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -21,6 +22,9 @@ from onboard.errors import OnboardError
 from onboard.settings import Settings, load_settings
 
 POSTGRES_SCHEMES = ("postgres", "postgresql")
+# Advisory lock id that serialises checkpoint table setup; any constant other code does not use.
+SETUP_LOCK_KEY = 0x6F6E626F61726431
+SETUP_WAIT_S = 60.0
 # URLs whose checkpoint tables this process has created or migrated already.
 _postgres_ready: set[str] = set()
 
@@ -45,6 +49,24 @@ def _sqlite_saver(settings: Settings) -> Iterator[SqliteSaver]:
         connection.close()
 
 
+def _setup_postgres(connection, saver, url: str) -> None:
+    """Create or migrate the checkpoint tables, one process at a time.
+
+    Processes that set up an empty database at once would race on CREATE TABLE and the
+    migrations table. A blocking pg_advisory_lock deadlocks with the migrations' CREATE INDEX
+    CONCURRENTLY, which waits for the waiting session's transaction, so waiters poll instead.
+    """
+    deadline = time.monotonic() + SETUP_WAIT_S
+    while not connection.execute("SELECT pg_try_advisory_lock(%s) AS locked", (SETUP_LOCK_KEY,)).fetchone()["locked"]:
+        if time.monotonic() > deadline:
+            raise OnboardError(f"timed out after {SETUP_WAIT_S:.0f} s waiting for another process to set up the checkpoint tables in {_redacted(url)}")
+        time.sleep(0.1)
+    try:
+        saver.setup()
+    finally:
+        connection.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))
+
+
 @contextmanager
 def _postgres_saver(url: str):
     if urlsplit(url).scheme not in POSTGRES_SCHEMES:
@@ -60,10 +82,8 @@ def _postgres_saver(url: str):
         raise OnboardError(f"cannot connect to the checkpoint database {_redacted(url)} (ONBOARD_CHECKPOINT_URL): {str(error).strip()}") from None
     with connection:
         saver = PostgresSaver(connection)
-        # NOTE: two processes that set up an empty database at the same moment can race on
-        # CREATE TABLE, and one of them then fails; running it again succeeds.
         if url not in _postgres_ready:
-            saver.setup()
+            _setup_postgres(connection, saver, url)
             _postgres_ready.add(url)
         yield saver
 

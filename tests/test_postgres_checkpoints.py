@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -101,3 +105,20 @@ def test_checkpoint_database_unreachable(home):
     assert "cannot connect to the checkpoint database" in completed.stderr
     assert "secret-password" not in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_concurrent_setup_of_empty_schema(home, checkpoint_url):
+    # Without serialised setup, processes creating the checkpoint tables at once fail on
+    # duplicate keys in the catalog or the migrations table.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARD_")}
+    env.update({"ONBOARD_HOME": str(home), "ONBOARD_CHECKPOINT_URL": checkpoint_url})
+    executable = shutil.which("onboard", path=str(Path(sys.executable).parent)) or "onboard"
+    processes = [
+        subprocess.Popen([executable, "runs", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        for _ in range(3)
+    ]
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+        assert json.loads(stdout) == []
+    assert _checkpointed_threads(checkpoint_url) == set()
