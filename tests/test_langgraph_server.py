@@ -1,4 +1,4 @@
-"""The graph behind `langgraph dev`: Studio's input form and approval answered through the server API.
+"""The graph behind `langgraph dev`: Studio's input form, and approvals resumed through the server API.
 
 One `langgraph dev` process on a free port of 127.0.0.1 serves the whole module. Its state
 folder and ONBOARD_HOME are temporary, and the test reads the core SQLite database directly.
@@ -85,6 +85,7 @@ def server(tmp_path_factory):
     env.update({
         "ONBOARD_HOME": str(home),
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+        "LANGSMITH_TRACING": "false",
         "PYTHONPATH": os.pathsep.join([str(PROJECT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         # The same fence as the other tests: an AWS client that is not pointed at moto fails at once.
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
@@ -99,28 +100,38 @@ def server(tmp_path_factory):
         process = subprocess.Popen(command, cwd=folder, env=env, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"langgraph dev exited with code {process.returncode} before answering; stderr:\n{stderr_path.read_text(errors='replace')[-4000:]}")
-            try:
-                if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"langgraph dev did not answer on {url} within {STARTUP_TIMEOUT_S} s; stderr:\n{stderr_path.read_text(errors='replace')[-4000:]}")
-            time.sleep(0.25)
+        _wait_until_ready(process, url, stderr_path)
         yield {"url": url, "home": home}
     finally:
+        _stop(process)
+
+
+def _wait_until_ready(process: subprocess.Popen, url: str, stderr_path: Path) -> None:
+    """Poll the server's health endpoint; fail with its stderr if it exits or never answers."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"langgraph dev exited with code {process.returncode} before answering; stderr:\n{stderr_path.read_text(errors='replace')[-4000:]}")
         try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-        except ProcessLookupError:
+            if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
             pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"langgraph dev did not answer on {url} within {STARTUP_TIMEOUT_S} s; stderr:\n{stderr_path.read_text(errors='replace')[-4000:]}")
+        time.sleep(0.25)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server's process group: SIGTERM, then SIGKILL after 15 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        pass
 
 
 @pytest.fixture(scope="module")
