@@ -279,19 +279,19 @@ def status(
 
     summary = _run_errors(runner.status, thread, packet)
     if packet:
-        shown = summary.get("review_packet") or summary.get("last_review_packet")
+        review_packet = summary.get("review_packet") or summary.get("last_review_packet")
         if as_json:
             # The packet with the run's current status, so a script can tell a pending packet from a past one.
-            printable = {**(shown or {}), "status": summary["status"], "waiting": "review_packet" in summary}
-            if not shown:
+            printable = {**(review_packet or {}), "status": summary["status"], "waiting": "review_packet" in summary}
+            if not review_packet:
                 printable.update({k: v for k, v in summary.items() if k not in ("interrupt", "last_review_packet")})
                 printable["note"] = "this run never stopped for approval"
             typer.echo(json.dumps(printable, ensure_ascii=False, default=str))
             raise typer.Exit(_exit_code(summary))
-        if shown:
+        if review_packet:
             if "review_packet" not in summary:
                 console.print(f"[bold]last review packet[/] of run {thread}, which is now {summary['status']}:", highlight=False)
-            show_packet(shown, show_script=True)
+            show_packet(review_packet, show_script=True)
         else:
             console.print(f"run {thread} never stopped for approval, so it has no review packet", highlight=False)
     _print_summary(summary, as_json)
