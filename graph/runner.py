@@ -1,33 +1,110 @@
-"""Start, resume and inspect runs with the SQLite checkpointer, for the CLI and the tests."""
+"""Start, resume and inspect runs, for the CLI and the tests.
+
+Checkpoints go to the SQLite file in ONBOARD_HOME, or to PostgreSQL when ONBOARD_CHECKPOINT_URL
+is set, so any process with the same settings can resume a run that another process started.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import sqlite3
+import time
 import uuid
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from graph.build import build_graph
-from onboard.settings import load_settings
+from graph.state import CommandLineInput
+from onboard.errors import OnboardError
+from onboard.settings import Settings, load_settings
+
+POSTGRES_SCHEMES = ("postgres", "postgresql")
+# Advisory lock id that serialises checkpoint table setup; any constant other code does not use.
+SETUP_LOCK_KEY = 0x6F6E626F61726431
+SETUP_WAIT_S = 60.0
+# URLs whose checkpoint tables this process has created or migrated already.
+_postgres_ready: set[str] = set()
+
+
+def _redacted(url: str) -> str:
+    """Return the URL with its password replaced, for error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def open_graph():
-    settings = load_settings().ensure()
+def _sqlite_saver(settings: Settings) -> Iterator[SqliteSaver]:
     connection = sqlite3.connect(settings.checkpoint_path, check_same_thread=False, timeout=30)
     try:
         saver = SqliteSaver(connection)
         saver.setup()
-        yield build_graph(checkpointer=saver)
+        yield saver
     finally:
         connection.close()
+
+
+def _setup_postgres(connection, saver, url: str) -> None:
+    """Create or migrate the checkpoint tables, one process at a time.
+
+    Processes that set up an empty database at once would race on CREATE TABLE and the
+    migrations table. A blocking pg_advisory_lock deadlocks with the migrations' CREATE INDEX
+    CONCURRENTLY, which waits for the waiting session's transaction, so waiters poll instead.
+    """
+    deadline = time.monotonic() + SETUP_WAIT_S
+    while not connection.execute("SELECT pg_try_advisory_lock(%s) AS locked", (SETUP_LOCK_KEY,)).fetchone()["locked"]:
+        if time.monotonic() > deadline:
+            raise OnboardError(f"timed out after {SETUP_WAIT_S:.0f} s waiting for another process to set up the checkpoint tables in {_redacted(url)}")
+        time.sleep(0.1)
+    try:
+        saver.setup()
+    finally:
+        connection.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))
+
+
+@contextmanager
+def _postgres_saver(url: str):
+    if urlsplit(url).scheme not in POSTGRES_SCHEMES:
+        raise OnboardError(f"ONBOARD_CHECKPOINT_URL {_redacted(url)!r} is not a postgres:// or postgresql:// URL; unset it to keep checkpoints in the SQLite file")
+    import psycopg
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+
+    try:
+        # PostgresSaver needs autocommit and dict rows; prepare_threshold=0 keeps it usable behind poolers.
+        connection = psycopg.Connection.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
+    except psycopg.OperationalError as error:
+        raise OnboardError(f"cannot connect to the checkpoint database {_redacted(url)} (ONBOARD_CHECKPOINT_URL): {str(error).strip()}") from None
+    with connection:
+        saver = PostgresSaver(connection)
+        if url not in _postgres_ready:
+            _setup_postgres(connection, saver, url)
+            _postgres_ready.add(url)
+        yield saver
+
+
+@contextmanager
+def open_checkpointer(settings: Settings | None = None):
+    """Open the configured checkpointer: PostgreSQL by URL, else the SQLite file in ONBOARD_HOME."""
+    settings = (settings or load_settings()).ensure()
+    opener = _postgres_saver(settings.checkpoint_url) if settings.checkpoint_url else _sqlite_saver(settings)
+    with opener as saver:
+        yield saver
+
+
+@contextmanager
+def open_graph():
+    with open_checkpointer() as saver:
+        yield build_graph(checkpointer=saver, input_schema=CommandLineInput)
 
 
 def _config(thread_id: str) -> dict:
@@ -69,6 +146,8 @@ def summarise(graph, thread_id: str) -> dict[str, Any]:
         summary["remembered_format"] = f"{values['format_entry']['format_id']} v{values['format_entry']['version']}"
     if values.get("run_id"):
         summary["run_id"] = values["run_id"]
+    if values.get("client_contact"):
+        summary["client_contact"] = values["client_contact"]
     if values.get("approval"):
         summary["approval"] = values["approval"]
     if interrupts:
@@ -102,7 +181,7 @@ def start(
 def _require_runs(thread_id: str | None = None) -> None:
     """Fail with the searched folder, without creating state, when no run was ever started there."""
     settings = load_settings()
-    if not settings.checkpoint_path.exists():
+    if not settings.checkpoint_url and not settings.checkpoint_path.exists():
         subject = f"no run with thread id {thread_id}: " if thread_id else ""
         raise LookupError(f"{subject}no runs in {settings.home}; set ONBOARD_HOME to the folder the run was started with")
 
@@ -143,25 +222,46 @@ def resume(thread_id: str) -> dict:
         return summarise(graph, thread_id)
 
 
-def status(thread_id: str) -> dict:
+def last_review_packet(graph, thread_id: str) -> dict | None:
+    """Return the review packet of the run's latest approval interrupt, or None if it never had one.
+
+    A finished, failed or cancelled run no longer waits, so the packet comes from the newest
+    checkpoint in its history that was waiting for approval.
+    """
+    for snapshot in graph.get_state_history(_config(thread_id)):
+        interrupts = [i.value for task in snapshot.tasks for i in task.interrupts]
+        if interrupts:
+            request = interrupts[-1][0] if isinstance(interrupts[-1], list) else interrupts[-1]
+            return request["action_request"]["args"]
+    return None
+
+
+def status(thread_id: str, with_last_packet: bool = False) -> dict:
+    """Summarise a run; `with_last_packet` adds the last review packet of a run no longer waiting."""
     _require_runs(thread_id)
     with open_graph() as graph:
-        return _existing(graph, thread_id)
+        summary = _existing(graph, thread_id)
+        if with_last_packet and "review_packet" not in summary:
+            summary["last_review_packet"] = last_review_packet(graph, thread_id)
+        return summary
+
+
+def _thread_ids(saver, limit: int) -> list[str]:
+    """Return the thread ids with checkpoints, most recently written first."""
+    if isinstance(saver, SqliteSaver):
+        query = "SELECT thread_id FROM checkpoints GROUP BY thread_id ORDER BY MAX(rowid) DESC LIMIT ?"
+        return [row[0] for row in saver.conn.execute(query, (limit,))]
+    # PostgreSQL: checkpoint ids are time-ordered UUIDv6 strings, so the largest is the newest.
+    query = "SELECT thread_id FROM checkpoints WHERE checkpoint_ns = '' GROUP BY thread_id ORDER BY MAX(checkpoint_id) DESC LIMIT %s"
+    return [row["thread_id"] for row in saver.conn.execute(query, (limit,))]
 
 
 def list_runs(limit: int = 50) -> list[dict]:
     """Return the most recent runs, newest first, with their status."""
     _require_runs()
-    settings = load_settings()
-    connection = sqlite3.connect(settings.checkpoint_path)
-    try:
-        threads = [row[0] for row in connection.execute(
-            "SELECT thread_id FROM checkpoints GROUP BY thread_id ORDER BY MAX(rowid) DESC LIMIT ?", (limit,)
-        )]
-    finally:
-        connection.close()
-    with open_graph() as graph:
-        return [summarise(graph, thread) for thread in threads]
+    with open_checkpointer() as saver:
+        graph = build_graph(checkpointer=saver, input_schema=CommandLineInput)
+        return [summarise(graph, thread) for thread in _thread_ids(saver, limit)]
 
 
 def values(thread_id: str) -> dict:

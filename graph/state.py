@@ -3,25 +3,42 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 
-class RunInput(TypedDict, total=False):
-    """What starts a run: a client file (local path or object key), the entity and the client."""
+# The exported `graph` takes this as its input schema, so Studio's form shows these fields and
+# nothing else; the docstring is the form's description. LangGraph does not validate input
+# against it: the graph's first step fails the run with a clear error on unusable input.
+class RunInput(BaseModel):
+    """Start an onboarding run: the client file, its entity and who the run is for."""
+
+    file_path: str | None = Field(None, description="absolute path of the client file on the server's machine")
+    object_key: str | None = Field(None, description="object key of a file already in the object store (instead of file_path)")
+    entity: Literal["auto", "customer", "account", "transaction"] = Field("auto", description="target entity; auto detects it")
+    client: str | None = Field(None, description="client name, recorded with the load and the approved format")
+    started_by: str | None = Field(None, description="who starts the run, recorded in the audit table as the maker")
+    client_contact: str | None = Field(None, description="optional contact at the client, kept with the run")
+
+
+class CommandLineInput(TypedDict, total=False):
+    """Input of runs started by the CLI and the eval harness: the form fields plus operator options."""
 
     file_path: str
     object_key: str
     entity: str
     client: str
     client_contact: str
-    defaults: dict[str, str]
     started_by: str
+    defaults: dict[str, str]
     hand_spec: dict[str, Any]
     hand_script: str
     origin: str
 
 
-class RunState(RunInput, total=False):
+class RunState(CommandLineInput, total=False):
     run_id: str
     status: str
     error: str | None

@@ -58,7 +58,7 @@ def _exit_code(summary: dict) -> int:
 
 def _print_summary(summary: dict, as_json: bool) -> None:
     if as_json:
-        printable = {k: v for k, v in summary.items() if k not in ("review_packet", "interrupt")}
+        printable = {k: v for k, v in summary.items() if k not in ("review_packet", "interrupt", "last_review_packet")}
         typer.echo(json.dumps(printable, ensure_ascii=False, default=str))
         return
     status = summary["status"]
@@ -272,17 +272,28 @@ def edit(
 def status(
     thread: str = typer.Argument(...),
     as_json: bool = typer.Option(False, "--json"),
-    packet: bool = typer.Option(False, "--packet", help="also print the review packet of a waiting run"),
+    packet: bool = typer.Option(False, "--packet", help="also print the review packet: the pending one, or the last one of a run no longer waiting"),
 ) -> None:
     """Show a run's status; with --packet, its review packet."""
     from graph import runner
 
-    summary = _run_errors(runner.status, thread)
-    if packet and summary.get("review_packet"):
+    summary = _run_errors(runner.status, thread, packet)
+    if packet:
+        review_packet = summary.get("review_packet") or summary.get("last_review_packet")
         if as_json:
-            typer.echo(json.dumps(summary["review_packet"], ensure_ascii=False, default=str))
+            # The packet with the run's current status, so a script can tell a pending packet from a past one.
+            printable = {**(review_packet or {}), "status": summary["status"], "waiting": "review_packet" in summary}
+            if not review_packet:
+                printable.update({k: v for k, v in summary.items() if k not in ("interrupt", "last_review_packet")})
+                printable["note"] = "this run never stopped for approval"
+            typer.echo(json.dumps(printable, ensure_ascii=False, default=str))
             raise typer.Exit(_exit_code(summary))
-        show_packet(summary["review_packet"], show_script=True)
+        if review_packet:
+            if "review_packet" not in summary:
+                console.print(f"[bold]last review packet[/] of run {thread}, which is now {summary['status']}:", highlight=False)
+            show_packet(review_packet, show_script=True)
+        else:
+            console.print(f"run {thread} never stopped for approval, so it has no review packet", highlight=False)
     _print_summary(summary, as_json)
     raise typer.Exit(_exit_code(summary))
 

@@ -3,6 +3,7 @@
 ONBOARD_HOME is the folder for all state: the object store, the core banking database,
 the checkpoints and the format library. It defaults to `.onboard` in the current directory,
 so each project folder has its own state and nothing is written to the user's home.
+ONBOARD_CHECKPOINT_URL, a PostgreSQL URL, moves the checkpoints out of that folder.
 
 ONBOARD_BACKEND chooses where objects, queue messages and notifications go: `local` (a folder
 and tables in the core database) or `aws` (the S3 bucket ONBOARD_BUCKET, the SQS queue
@@ -24,6 +25,8 @@ class Settings:
     home: Path
     database_path: Path
     checkpoint_path: Path
+    # A postgres:// or postgresql:// URL, or None for the SQLite file at checkpoint_path.
+    checkpoint_url: str | None
     object_store: Path
     format_library: Path
     sandbox_timeout_s: float
@@ -71,6 +74,7 @@ def load_settings() -> Settings:
         home=home,
         database_path=Path(os.environ.get("ONBOARD_DATABASE", home / "core_banking.sqlite")),
         checkpoint_path=home / "checkpoints.sqlite",
+        checkpoint_url=os.environ.get("ONBOARD_CHECKPOINT_URL", "").strip() or None,
         object_store=home / "objects",
         format_library=home / "formats",
         sandbox_timeout_s=float(os.environ.get("ONBOARD_SANDBOX_TIMEOUT_S", "120")),

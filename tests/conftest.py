@@ -44,9 +44,10 @@ def realdata(relative: str) -> Path:
     return path
 
 
-def onboard_cli(args: list[str], home: Path, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the `onboard` command in a separate process, as a user would."""
+def onboard_cli(args: list[str], home: Path, cwd: Path | None = None, timeout: float = 300, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the `onboard` command in a separate process, as a user would; `extra_env` adds settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARD_")}
     env["ONBOARD_HOME"] = str(home)
+    env.update(extra_env or {})
     executable = shutil.which("onboard", path=str(Path(sys.executable).parent)) or "onboard"
     return subprocess.run([executable, *args], cwd=cwd or home.parent, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import struct
+import subprocess
 from decimal import Decimal
+from pathlib import Path
+
+import lxml.html
+import pytest
 
 from conftest import SAMPLES, onboard_cli
 
@@ -121,11 +128,17 @@ def test_audit_trail_lists_decisions(home):
         assert action in [a for a, _ in actions]
 
 
-def test_review_page_shows_mapping(home):
+def _write_review_page(home) -> tuple[dict, Path]:
+    """Start a run of the sample, which waits for approval, and write its review page."""
     waiting = _json(onboard_cli(["run", str(SAMPLE), "--json"], home))
     page = home.parent / "review.html"
     completed = onboard_cli(["review", waiting["thread_id"], "--html", str(page)], home)
     assert completed.returncode == 0, completed.stderr
+    return waiting, page
+
+
+def test_review_page_shows_mapping(home):
+    waiting, page = _write_review_page(home)
     text = page.read_text(encoding="utf-8")
     assert "<svg" in text
     assert "Txn Date" in text
@@ -133,6 +146,62 @@ def test_review_page_shows_mapping(home):
     assert "NW-26-000101" in text
     assert "31/11/2026" in text
     assert waiting["thread_id"] in text
+
+
+def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    """Run headless Chromium with a throwaway profile and every network request sent to a closed local port."""
+    command = [
+        "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
+        f"--user-data-dir={profile}", "--no-first-run", "--no-default-browser-check",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_review_page_in_headless_chromium(home):
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium not installed: .ci/run installs the Debian package chromium")
+    waiting, page = _write_review_page(home)
+    profile = home.parent / "chromium-profile"
+
+    dumped = _chromium("--dump-dom", page.as_uri(), profile=profile)
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    dom = lxml.html.document_fromstring(dumped.stdout)
+    packet = _json(onboard_cli(["status", waiting["thread_id"], "--json", "--packet"], home))
+
+    # The browser's DOM puts each table's rows in a tbody, hence the .// paths.
+    tables = dom.xpath("//table")
+    mapping = next(t for t in tables if t.xpath(".//tr[th]/th/text()")[:2] == ["target field", "source column(s)"])
+    mapped = [row.xpath("./td[1]/text()")[0] for row in mapping.xpath(".//tr[td]")]
+    assert mapped == [m["target"] for m in packet["mappings"]]
+
+    lines = dom.xpath("//*[local-name()='svg']/*[local-name()='line']")
+    assert len(lines) == sum(len(m["sources"]) for m in packet["mappings"])
+    labels = dom.xpath("//*[local-name()='svg']/*[local-name()='text']/text()")
+    assert "Txn Date" in labels
+    assert "booking_date" in labels
+
+    pairs = dom.xpath("//div[@class='pair']")
+    assert len(pairs) == len(packet["preview"])
+    first_source, first_converted = pairs[0].xpath("./table")
+    assert ["Txn ID", "NW-26-000101"] in [row.xpath("./td/text()") for row in first_source.xpath(".//tr[td]")]
+    assert ["transaction_id", "NW-26-000101"] in [row.xpath("./td/text()") for row in first_converted.xpath(".//tr[td]")]
+
+    headings = [h.text_content() for h in dom.xpath("//h2")]
+    assert "Trial: 11 of 12 rows valid" in headings
+    rejected = [row.xpath("./td/text()") for row in dom.xpath("//tr[@class='bad']")]
+    assert any(cells[0] == "15" and "31/11/2026" in cells[1] for cells in rejected)
+
+    script = dom.xpath("//pre")[0].text_content()
+    assert script == packet["script"]
+    assert packet["script_sha256"] in dom.xpath("//code/text()")
+
+    screenshot = home.parent / "review.png"
+    shot = _chromium(f"--screenshot={screenshot}", "--window-size=1280,2000", "--hide-scrollbars", page.as_uri(), profile=profile)
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    header = screenshot.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", header[16:24]) == (1280, 2000)
 
 
 def test_hand_written_spec_is_reviewed_and_marked(home):
