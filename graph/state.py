@@ -5,6 +5,8 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+from agents.llm import add_usage
+
 
 class RunInput(TypedDict, total=False):
     """What starts a run: a client file (local path or object key), the entity and the client."""
@@ -44,3 +46,7 @@ class RunState(RunInput, total=False):
     reconciliation: dict[str, Any]
     format_entry: dict[str, Any] | None
     trace: Annotated[list[dict[str, Any]], operator.add]
+    # Model-backed agents (agents/model_agents.py); absent when no model is configured.
+    proposed_by: str
+    model_usage: Annotated[dict[str, dict[str, Any]], add_usage]
+    model_notes: Annotated[dict[str, Any], operator.or_]
