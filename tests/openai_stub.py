@@ -8,7 +8,7 @@ The test passes `respond(request_body) -> reply`; a reply is one of
     {"status": 500, "error": "text"}                     an HTTP error
 The server speaks the OpenAI wire format for /v1/chat/completions, streams server-sent-event
 chunks when the request has "stream": true, reports usage counts, and records every request
-body as received. Token counts are the stub's own estimate (characters / 4), not a tokenizer's.
+body as received and the usage it reported. Token counts are the stub's own estimate (characters / 4), not a tokenizer's.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class OpenAIStub:
         self.respond = respond
         self.bodies: list[str] = []
         self.requests: list[dict] = []
+        self.usages: list[dict] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -67,6 +68,7 @@ class OpenAIStub:
                     "completion_tokens": estimate_tokens(json.dumps(message)),
                 }
                 usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+                stub.usages.append(usage)
                 if body.get("stream"):
                     self._stream(body, message, finish, usage)
                 else:
