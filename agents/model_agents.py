@@ -161,18 +161,22 @@ class ToolRunner:
 
     def call(self, name: str, args: dict, by: str = "model") -> dict:
         """Invoke one tool; the trace records the call with its arguments."""
-        if name not in self.names:
-            raise ModelFailure(f"tool {name!r} is not available to the {self.agent}")
         args = {**args}
-        if "run_id" in tool_by_name(name).args:
-            args["run_id"] = self.run_id
-        for key in ("script_key", "output_key", "table_key"):
-            if key in args and not str(args[key]).startswith(f"runs/{self.run_id}/"):
-                raise ModelFailure(f"{name}: {key} {args[key]!r} is not an object of this run")
+        problem = None
+        if name not in self.names:
+            problem = f"tool {name!r} is not available to the {self.agent}"
+        else:
+            if "run_id" in tool_by_name(name).args:
+                args["run_id"] = self.run_id
+            for key in ("script_key", "output_key", "table_key"):
+                if key in args and not str(args[key]).startswith(f"runs/{self.run_id}/"):
+                    problem = f"{name}: {key} {args[key]!r} is not an object of this run"
         if name == "run_script":
             args["purpose"] = "trial"
         shown = {k: v for k, v in args.items() if k != "spec"}
-        self.trace.append(_trace(self.agent, tool=name, by=by, args=shown))
+        self.trace.append(_trace(self.agent, tool=name, by=by, args=shown, **({"refused": problem} if problem else {})))
+        if problem:
+            raise ModelFailure(problem)
         return tool_by_name(name).invoke(args)
 
     def masked_result(self, name: str, result: dict) -> dict:

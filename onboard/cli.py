@@ -465,6 +465,7 @@ def eval_cases(
     as_json: bool = typer.Option(False, "--json", help="print the whole report as JSON"),
     report: Optional[Path] = typer.Option(None, "--report", help="write a self-contained HTML report to this file"),
     output: Optional[Path] = typer.Option(None, "--output", help="also write the JSON report to this file"),
+    model: Optional[str] = typer.Option(None, "--model", help="run the agents with this model (sets ONBOARD_MODEL for the run); default: offline"),
 ) -> None:
     """Score mapping accuracy on eval cases, each run through the real graph."""
     import evals
@@ -481,10 +482,11 @@ def eval_cases(
             cells = result.get("cell_accuracy")
             cells_text = f"{cells:.3f}" if isinstance(cells, float) else "n/a"
             error = f"  {result['error'][:120]}" if result.get("error") else ""
-            console.print(f"{result['name']:<40} F1 {result['f1']:.2f}  cells {cells_text}  {result['status']}{error}", highlight=False)
+            tokens = f"  {result['proposed_by']}, {result['tokens']} tokens" if model else ""
+            console.print(f"{result['name']:<40} F1 {result['f1']:.2f}  cells {cells_text}  {result['status']}{tokens}{error}", highlight=False)
 
     try:
-        result = run_suite(roots, progress)
+        result = run_suite(roots, progress, model=model)
     except CaseError as error:
         _fail(str(error), EXIT_BAD_INPUT)
     if output:
@@ -500,6 +502,12 @@ def eval_cases(
     for key, value in result["overall"].items():
         table.add_row(key, str(value))
     console.print(table)
+    for who, figures in (result.get("overall_by_proposer") or {}).items():
+        console.print(
+            f"proposed by {who}: {figures['cases']} cases, F1 {figures['f1']}, cells {figures['cell_accuracy']}, "
+            f"tokens {figures['tokens']}, cost {figures['cost']}",
+            highlight=False,
+        )
     crashed = [c["name"] for c in result["cases"] if c.get("status") == "crashed" or (c.get("error") or "").startswith("execute failed")]
     if crashed:
         _fail(f"{len(crashed)} case(s) could not run: {', '.join(crashed[:10])}; see their errors above", EXIT_FAILED)

@@ -215,3 +215,44 @@ def test_invalid_model_output_falls_back(home, monkeypatch):
     assert any(t.get("fallback") == "offline" and t["step"] == "analyst" for t in state["trace"])
     assert any(t["step"] == "reviewer" and "TimeoutError" in t.get("model_error", "") for t in state["trace"])
     assert "model_critique" not in packet
+
+
+def test_integrator_explains_failed_reconciliation(home, monkeypatch):
+    """The integrator model calls validate (this run's objects only), then explains in words."""
+    from agents.model_agents import integrator_step
+    from onboard.settings import load_settings
+
+    load_settings().ensure()
+    seen: list = []
+
+    def script(agent, messages):
+        if messages[-1].type == "tool":
+            return tool_reply("FailureExplanation", {"explanation": "control totals differ for GBP", "look_at": ["amount"]})
+        return tool_reply("validate", {"entity": "transaction", "output_key": "runs/other/execute-output.parquet"})
+
+    monkeypatch.setenv("ONBOARD_MODEL", "scripted")
+    monkeypatch.setattr(llm, "_factory", factory(script, seen))
+    state = {
+        "run_id": "run-1", "spec": {"entity": "transaction"}, "ingest": {"source": {"columns": ["Amount"]}},
+        "execution": {"validation": {"rows_in": 3, "rows_valid": 3, "rows_rejected": 0, "failures_by_field": {}}},
+    }
+    recon = {"checks": [{"check": "control totals", "passed": False, "detail": "GBP: source '100.00' != loaded '90.00'"}]}
+    update = integrator_step(state, recon, "reconciliation failed: GBP totals differ")
+    assert update["model_notes"]["integrator"]["explanation"] == "control totals differ for GBP"
+    assert update["model_usage"]["integrator"]["requests"] == 2
+    # The tool call for another run's object was refused, and the refusal went back to the model.
+    tool_message = seen[1][1][-1]
+    assert "is not an object of this run" in tool_message.content
+    refused = [t for t in update["trace"] if t.get("tool") == "validate"]
+    assert len(refused) == 1
+    assert "is not an object of this run" in refused[0]["refused"]
+    first_user = seen[0][1][1].content
+    assert "'999.99'" in first_user
+    assert "'100.00'" not in first_user
+
+
+def test_integrator_silent_without_failure(monkeypatch):
+    from agents.model_agents import integrator_step
+
+    monkeypatch.setenv("ONBOARD_MODEL", "scripted")
+    assert integrator_step({"run_id": "r"}, {"checks": []}, None) == {}

@@ -247,3 +247,31 @@ def test_planted_instruction_changes_nothing(model, home, tmp_path):
     state = runner.values(summary["thread_id"])
     assert state["model_usage"]["analyst"]["requests"] == 2
     assert state["model_usage"]["analyst"]["input_tokens"] > 0
+
+
+def test_eval_with_model_reports_tokens(model, home, tmp_path):
+    import shutil
+
+    cases = tmp_path / "cases"
+    shutil.copytree(PROJECT / "evals" / "cases" / "generated" / "tx_en_gb_paid_in_out", cases / "tx_en_gb_paid_in_out")
+    stub = model(echo_offline)
+    completed = onboard_cli(["eval", "--cases", str(cases), "--model", "stub-model", "--json"], home)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report["mode"] == "model"
+    assert report["model"] == "stub-model"
+    assert list(report["overall_by_proposer"]) == ["model"]
+    assert report["overall"]["tokens"] == sum(u["total_tokens"] for u in stub.usages)
+    assert report["overall"]["tokens"] > 0
+    # onboard_cli passes no ONBOARD_ variable to the process, so no price is set.
+    assert Decimal(report["overall"]["cost"]) == 0
+    assert report["cases"][0]["proposed_by"] == "model"
+    assert report["overall"]["f1"] >= 0.9
+
+    offline = onboard_cli(["eval", "--cases", str(cases), "--json"], home)
+    assert offline.returncode == 0, offline.stderr
+    plain = json.loads(offline.stdout.strip().splitlines()[-1])
+    assert plain["mode"] == "offline"
+    assert plain["overall"]["tokens"] == 0
+    assert "overall_by_proposer" not in plain
+    assert len(stub.requests) == report["cases"][0]["model_requests"]
