@@ -130,7 +130,7 @@ class UsageCounter(BaseCallbackHandler):
                 self.output_tokens += int(usage.get("output_tokens", 0))
 
     def usage(self) -> dict:
-        """The counts as a `model_usage` state update: {agent: {...}}; empty when nothing was sent."""
+        """Return the counts as a `model_usage` state update, {agent: {...}}, or {} when nothing was sent."""
         if not self.requests:
             return {}
         return {self.agent: {

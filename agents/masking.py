@@ -36,7 +36,7 @@ def mask_value(value: str, limit: int = SAMPLE_CHARS) -> str:
 
 
 def passes_unmasked(profile: dict, guess: str | None) -> bool:
-    """Whether a column's values may be sent as they are: dates, amounts, currencies, short codes."""
+    """Return whether a column's values may be sent as they are: dates, amounts, currencies, short codes."""
     if guess in PERSONAL_FIELDS:
         return False
     kind = profile.get("inferred_type")
@@ -119,8 +119,8 @@ def data_block(data: Any) -> str:
 def mask_params(mapping: dict, unmasked_columns: set[str]) -> dict:
     """Mask the parameters of a proposed mapping that carry values from the file.
 
-    A constant may come from a line above the table (an IBAN), and map_values keys are the
-    column's own values; both are masked unless the column passes unmasked.
+    A constant may come from a line above the table, such as an IBAN. The keys of map_values
+    are the column's own values, so they are masked unless the column passes unmasked.
     """
     params = dict(mapping.get("params") or {})
     if mapping.get("transform") == "constant" and "value" in params:

@@ -135,8 +135,11 @@ def _model(name: str | None):
 
 
 def run_suite(roots: list[Path], progress=None, model: str | None = None) -> dict:
-    """Run every case; with `model`, the agents use that model and the report splits the
-    overall figures by who proposed each case's spec (model, offline-fallback, offline)."""
+    """Run every case, offline or with `model`.
+
+    With a model, the report also splits the overall figures by who proposed each case's spec:
+    model, offline-fallback or offline.
+    """
     with _model(model):
         report = _run_cases(roots, progress)
     report["mode"] = "model" if model else "offline"
