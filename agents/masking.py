@@ -95,6 +95,7 @@ def mask_text(text: str, keep: set[str] | frozenset = frozenset()) -> str:
 
     Error messages of the trial and the validator quote the failing cell, and that cell may be
     personal data.
+    NOTE: a value that an exception message shows without quotes passes unmasked.
     """
     def replace(found: re.Match) -> str:
         inner = found.group(1) if found.group(1) is not None else found.group(2)

@@ -275,3 +275,20 @@ def test_eval_with_model_reports_tokens(model, home, tmp_path):
     assert plain["overall"]["tokens"] == 0
     assert "overall_by_proposer" not in plain
     assert len(stub.requests) == report["cases"][0]["model_requests"]
+
+
+@pytest.mark.parametrize("reply, error", [
+    ({"refusal": "I cannot help with that"}, "invalid output"),
+    ({"status": 500, "error": "overloaded"}, "Error code: 500"),
+    ({"content": "not json at all"}, "Invalid JSON"),
+])
+def test_model_failure_is_reported(model, reply, error):
+    from langchain_core.messages import HumanMessage
+
+    from agents.model_agents import ModelFailure, Session, SpecProposal
+
+    stub = model(lambda body: reply)
+    session = Session("analyst", {"run_id": "run-x"}, [], set())
+    with pytest.raises(ModelFailure, match=error):
+        session.structured(SpecProposal, [HumanMessage("map this file")])
+    assert len(stub.requests) == 1
