@@ -124,6 +124,10 @@ def test_graph_through_chatopenai(model, home):
     assert by_target["description"]["sources"] == ["Details"]
     assert by_target["counterparty_name"]["sources"] == ["Counterparty"]
     assert by_target["transaction_type"]["transform"] == "custom"
+    page = home / "review.html"
+    shown = onboard_cli(["review", summary["thread_id"], "--html", str(page)], home)
+    assert shown.returncode == 0, shown.stderr
+    assert "model-written code for transaction_type" in page.read_text(encoding="utf-8")
 
     agents = [agent_of(body) for body in stub.requests]
     assert agents == ["analyst", "coder", "reviewer", "reviewer", "analyst", "coder", "reviewer"]
