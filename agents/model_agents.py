@@ -28,7 +28,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, Field, ValidationError
 
 from agents import masking
-from agents.llm import ModelSettingsError, UsageCounter, chat_model, model_settings
+from agents.llm import ModelSettingsError, UsageCounter, chat_model, model_settings, usage_total
 from agents.reviewer import FIELD_FAILURE_SHARE
 from agents.reviewer import review as offline_review
 from onboard.schema import load_schema
@@ -580,6 +580,7 @@ def packet_fields(state: dict) -> dict:
         fields["model_critique"] = notes["reviewer"]
     if state.get("model_usage"):
         fields["model_usage"] = state["model_usage"]
+        fields["model_usage_total"] = usage_total(state["model_usage"])
     return fields
 
 

@@ -174,6 +174,7 @@ def test_fake_model_drives_graph(home, monkeypatch):
     assert packet["model_critique"]["verdict"] == "approve"
     assert packet["model_usage"]["analyst"]["input_tokens"] == 900
     assert packet["model_usage"]["reviewer"]["output_tokens"] == 40
+    assert packet["model_usage_total"]["total_tokens"] == 900 + 300 + 400 + 10 + 500 + 40
     # The model saw the masked offline constant, and the real IBAN was put back.
     account = next(m for m in packet["mappings"] if m["target"] == "account_id")
     assert account["params"]["value"] == "GB33BUKB20201555555555"
