@@ -14,10 +14,12 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
+from agents.llm import usage_total
 from evals.cases import Case, find_cases
 from evals.scoring import cell_accuracy, ranking_scores, score_mapping
 from onboard.schema import load_schema
@@ -55,7 +57,7 @@ def run_case(case: Case) -> dict:
     from serverless import runtime
 
     started = time.monotonic()
-    result: dict = {"name": case.name, "entity": case.entity, "input": str(case.input), "note": case.note, "tokens": 0}
+    result: dict = {"name": case.name, "entity": case.entity, "input": str(case.input), "note": case.note, "tokens": 0, "cost": "0", "proposed_by": "offline"}
     with _private_home():
         try:
             summary = _run_and_approve(case.input, case.entity, case.defaults)
@@ -65,6 +67,8 @@ def run_case(case: Case) -> dict:
         result["error"] = summary.get("error")
         state = runner.values(summary["thread_id"]) if summary.get("thread_id") else {}
         spec = state.get("spec") or {"mappings": []}
+        usage = usage_total(state.get("model_usage"))
+        result.update(tokens=usage["total_tokens"], cost=usage["cost"], model_requests=usage["requests"], proposed_by=state.get("proposed_by") or "offline")
         mapping = score_mapping(case, spec)
         result.update({"tp": mapping.tp, "fp": mapping.fp, "fn": mapping.fn, "precision": mapping.precision, "recall": mapping.recall, "f1": mapping.f1, "mappings": mapping.rows})
         result["recall_at_gt"], result["mrr"] = ranking_scores(case, state.get("candidates") or {})
@@ -112,11 +116,43 @@ def _overall(cases: list[dict]) -> dict:
         "confidence_0_9_right_share": round(sum(m["outcome"].startswith("correct") for m in confident) / len(confident), 4) if confident else None,
         "confidence_0_9_mappings": len(confident),
         "tokens": sum(c["tokens"] for c in cases),
+        "cost": str(sum((Decimal(c.get("cost", "0")) for c in cases), Decimal(0))),
         "wall_time_s": round(sum(c["wall_time_s"] for c in cases), 2),
     }
 
 
-def run_suite(roots: list[Path], progress=None) -> dict:
+@contextmanager
+def _model(name: str | None):
+    """Run with ONBOARD_MODEL set to `name`, or with no model at all when it is None."""
+    previous = os.environ.pop("ONBOARD_MODEL", None)
+    if name:
+        os.environ["ONBOARD_MODEL"] = name
+    try:
+        yield
+    finally:
+        os.environ.pop("ONBOARD_MODEL", None)
+        if previous is not None:
+            os.environ["ONBOARD_MODEL"] = previous
+
+
+def run_suite(roots: list[Path], progress=None, model: str | None = None) -> dict:
+    """Run every case, offline or with `model`.
+
+    With a model, the report also splits the overall figures by who proposed each case's spec:
+    model, offline-fallback or offline.
+    """
+    with _model(model):
+        report = _run_cases(roots, progress)
+    report["mode"] = "model" if model else "offline"
+    report["model"] = model
+    if model:
+        scored = [r for r in report["cases"] if r["status"] != "skipped"]
+        proposers = sorted({r["proposed_by"] for r in scored})
+        report["overall_by_proposer"] = {who: _overall([r for r in scored if r["proposed_by"] == who]) for who in proposers}
+    return report
+
+
+def _run_cases(roots: list[Path], progress=None) -> dict:
     results = []
     for case in find_cases(roots):
         if not case.input.exists():
@@ -140,9 +176,14 @@ def write_html(report: dict, path: Path) -> None:
         "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}.bad{background:#fdd}.ok{background:#efe}",
         "</style></head><body><h1>Mapping eval report</h1><table>",
     ]
+    parts.append(f"<p>mode: {e(report.get('mode', 'offline'))}" + (f", model {e(report['model'])}" if report.get("model") else "") + "</p>")
     for key, value in overall.items():
         parts.append(f"<tr><th>{e(key)}</th><td>{e(str(value))}</td></tr>")
     parts.append("</table>")
+    for who, figures in (report.get("overall_by_proposer") or {}).items():
+        parts.append(f"<h3>cases whose spec was proposed by: {e(who)}</h3><table>")
+        parts += [f"<tr><th>{e(key)}</th><td>{e(str(value))}</td></tr>" for key, value in figures.items()]
+        parts.append("</table>")
     for case in report["cases"]:
         if case["status"] == "skipped":
             parts.append(f"<h2>{e(case['name'])} (skipped)</h2><p>{e(case.get('error') or '')}</p>")

@@ -9,7 +9,7 @@ from typing import Any
 from langgraph.config import get_config
 from langgraph.types import interrupt
 
-from agents import analyst, coder, integrator, reviewer
+from agents import analyst, coder, integrator, model_agents, reviewer
 from graph import approval as approval_answers
 from graph import progress
 from onboard import database
@@ -129,11 +129,13 @@ def analyse(state: dict) -> dict:
         _audit(state, "failed", reason=message)
         _notify_failed(state, message)
         return {**update, "status": "failed", "error": message, "trace": trace + _trace("analyst", error=str(error))}
-    update["spec"] = spec.model_dump(mode="json")
     update["candidates"] = analyst.ranked_candidates(matched, spec)
+    # model-backed analyst: replaces the offline spec only when the model's spec passes its checks
+    spec, model_update = model_agents.analyst_step({**state, "profiles": profiles}, spec, update["candidates"], source)
+    update["spec"] = spec.model_dump(mode="json")
     update["reuse"] = None
-    _audit(state, "proposed", entity=spec.entity, spec_sha256=spec.sha256(), round=state["round"])
-    return {**update, "trace": trace + _trace("analyst", proposed=spec.entity, mappings=len(spec.mappings))}
+    _audit(state, "proposed", entity=spec.entity, spec_sha256=spec.sha256(), round=state["round"], **{k: v for k, v in model_update.items() if k == "proposed_by"})
+    return model_agents.merge_trace({**update, "trace": trace + _trace("analyst", proposed=spec.entity, mappings=len(spec.mappings))}, model_update)
 
 
 def _stage_script(state: dict, script: str, digest: str, spec_sha256: str) -> dict:
@@ -161,7 +163,9 @@ def code(state: dict) -> dict:
         compiled = _stage_script(state, state["hand_script"], digest, MappingSpec.model_validate(state["spec"]).sha256())
         return {"compiled": compiled, "trace": _trace("coder", hand_script=True, script_sha256=digest)}
     compiled = coder.write_script(state["run_id"], state["spec"])
-    return {"compiled": compiled, "trace": _trace("coder", tool="compile_spec", script_sha256=compiled["script_sha256"])}
+    # model-backed coder: may add custom functions; a changed spec comes back in model_update
+    compiled, model_update = model_agents.coder_step(state, compiled)
+    return model_agents.merge_trace({"compiled": compiled, "trace": _trace("coder", tool="compile_spec", script_sha256=compiled["script_sha256"])}, model_update)
 
 
 def review(state: dict) -> dict:
@@ -177,6 +181,8 @@ def review(state: dict) -> dict:
     elif not result["passed"] and result["exclusions"]:
         update["exclusions"] = (state.get("exclusions") or []) + result["exclusions"]
         update["round"] = state["round"] + 1
+    # model-backed reviewer: adds a critique and may send the proposal back to the analyst
+    update = model_agents.merge_trace(update, model_agents.reviewer_step({**state, **update}, result))
     # Announced here, not in the approval node: LangGraph runs that node again on every resume.
     if after_review({**state, **update}) == "approval":
         _notify_waiting(state, update)
@@ -224,6 +230,7 @@ def review_packet(state: dict) -> dict:
         "feedback": state.get("feedback") or [],
         "allowed_actions": ["approve", "reject", "edit"],
         "spec": spec,
+        **model_agents.packet_fields(state),
     }
 
 
@@ -330,7 +337,9 @@ def integrate(state: dict) -> dict:
         reasons = (state["execution"].get("validation") or {}).get("rejected", [])[:3]
         status = "failed"
         error = "no row was loaded: every row was rejected (" + "; ".join(r["reason"] for r in reasons) + ")"
-    return {"load": result["load"], "reconciliation": recon, "status": status, "error": error, "trace": _trace("integrator", tools=["load", "reconcile", "notify"], passed=recon["passed"])}
+    update = {"load": result["load"], "reconciliation": recon, "status": status, "error": error, "trace": _trace("integrator", tools=["load", "reconcile", "notify"], passed=recon["passed"])}
+    # model-backed integrator: explains a failed reconciliation in words
+    return model_agents.merge_trace(update, model_agents.integrator_step(state, recon, error))
 
 
 def remember(state: dict) -> dict:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from agents.llm import add_usage
+
 
 # The exported `graph` takes this as its input schema, so Studio's form shows these fields and
 # nothing else; the docstring is the form's description. LangGraph does not validate input
@@ -62,3 +64,7 @@ class RunState(CommandLineInput, total=False):
     reconciliation: dict[str, Any]
     format_entry: dict[str, Any] | None
     trace: Annotated[list[dict[str, Any]], operator.add]
+    # Model-backed agents (agents/model_agents.py); absent when no model is configured.
+    proposed_by: str
+    model_usage: Annotated[dict[str, dict[str, Any]], add_usage]
+    model_notes: Annotated[dict[str, Any], operator.or_]

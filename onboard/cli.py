@@ -78,6 +78,15 @@ def _print_summary(summary: dict, as_json: bool) -> None:
         lines.append(f"remembered as format {summary['remembered_format']}")
     if summary.get("error"):
         lines.append(f"[red]{summary['error']}[/]")
+    if summary.get("model_explanation"):
+        lines.append(f"model's explanation: {summary['model_explanation']['explanation']}")
+    if summary.get("model_usage"):
+        total = summary["model_usage"]["total"]
+        per_agent = ", ".join(f"{agent} {counts['input_tokens']}+{counts['output_tokens']}" for agent, counts in summary["model_usage"]["agents"].items())
+        lines.append(
+            f"model: spec proposed by {summary['proposed_by']}; {total['requests']} requests, "
+            f"{total['input_tokens']} input + {total['output_tokens']} output tokens ({per_agent}), cost {total['cost']}"
+        )
     packet = summary.get("review_packet") or {}
     if packet.get("previous_answer_problem"):
         lines.append(f"[yellow]previous answer not accepted: {packet['previous_answer_problem']}[/]")
@@ -134,6 +143,14 @@ def show_packet(packet: dict, show_script: bool = False) -> None:
         for column in [c for c in rows[0] if c != "_line"]:
             preview.add_row(column, *["" if row.get(column) is None else str(row[column]) for row in rows])
         console.print(preview)
+    if packet.get("proposed_by", "offline") != "offline":
+        console.print(f"spec proposed by: {packet['proposed_by']}", highlight=False)
+    for custom in packet.get("model_written_code", []):
+        console.print(f"[bold yellow]model-written code[/] for {custom['field']} ({custom['name']}):", highlight=False)
+        console.print(Syntax(custom["code"], "python"))
+    critique = packet.get("model_critique")
+    if critique:
+        console.print(f"reviewer (model), {critique['verdict']}: {critique['critique']}", highlight=False, soft_wrap=True)
     for item in packet.get("feedback", []):
         if item.get("not_understood"):
             console.print(f"[yellow]comment lines not applied[/] (unknown field or column): {'; '.join(item['not_understood'])}", highlight=False)
@@ -268,6 +285,20 @@ def edit(
     raise typer.Exit(_exit_code(summary))
 
 
+def _model_summary(state: dict) -> dict:
+    """The run's model usage, per agent and in total, and who proposed the spec; empty offline."""
+    from agents.llm import usage_total
+
+    usage = state.get("model_usage") or {}
+    if not usage and not state.get("proposed_by"):
+        return {}
+    summary = {"proposed_by": state.get("proposed_by") or "offline", "model_usage": {"agents": usage, "total": usage_total(usage)}}
+    explanation = (state.get("model_notes") or {}).get("integrator")
+    if explanation:
+        summary["model_explanation"] = explanation
+    return summary
+
+
 @app.command()
 def status(
     thread: str = typer.Argument(...),
@@ -278,6 +309,7 @@ def status(
     from graph import runner
 
     summary = _run_errors(runner.status, thread, packet)
+    summary.update(_model_summary(runner.values(thread)))
     if packet:
         review_packet = summary.get("review_packet") or summary.get("last_review_packet")
         if as_json:
@@ -444,6 +476,7 @@ def eval_cases(
     as_json: bool = typer.Option(False, "--json", help="print the whole report as JSON"),
     report: Optional[Path] = typer.Option(None, "--report", help="write a self-contained HTML report to this file"),
     output: Optional[Path] = typer.Option(None, "--output", help="also write the JSON report to this file"),
+    model: Optional[str] = typer.Option(None, "--model", help="run the agents with this model (sets ONBOARD_MODEL for the run); default: offline"),
 ) -> None:
     """Score mapping accuracy on eval cases, each run through the real graph."""
     import evals
@@ -460,10 +493,11 @@ def eval_cases(
             cells = result.get("cell_accuracy")
             cells_text = f"{cells:.3f}" if isinstance(cells, float) else "n/a"
             error = f"  {result['error'][:120]}" if result.get("error") else ""
-            console.print(f"{result['name']:<40} F1 {result['f1']:.2f}  cells {cells_text}  {result['status']}{error}", highlight=False)
+            tokens = f"  {result['proposed_by']}, {result['tokens']} tokens" if model else ""
+            console.print(f"{result['name']:<40} F1 {result['f1']:.2f}  cells {cells_text}  {result['status']}{tokens}{error}", highlight=False)
 
     try:
-        result = run_suite(roots, progress)
+        result = run_suite(roots, progress, model=model)
     except CaseError as error:
         _fail(str(error), EXIT_BAD_INPUT)
     if output:
@@ -479,6 +513,12 @@ def eval_cases(
     for key, value in result["overall"].items():
         table.add_row(key, str(value))
     console.print(table)
+    for who, figures in (result.get("overall_by_proposer") or {}).items():
+        console.print(
+            f"proposed by {who}: {figures['cases']} cases, F1 {figures['f1']}, cells {figures['cell_accuracy']}, "
+            f"tokens {figures['tokens']}, cost {figures['cost']}",
+            highlight=False,
+        )
     crashed = [c["name"] for c in result["cases"] if c.get("status") == "crashed" or (c.get("error") or "").startswith("execute failed")]
     if crashed:
         _fail(f"{len(crashed)} case(s) could not run: {', '.join(crashed[:10])}; see their errors above", EXIT_FAILED)

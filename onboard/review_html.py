@@ -60,6 +60,20 @@ def _table(header: list[str], rows: list[list], classes: list[str] | None = None
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
+def _model_section(packet: dict) -> str:
+    """Show who proposed the spec, the model reviewer's critique and any model-written code."""
+    e = html.escape
+    if packet.get("proposed_by", "offline") == "offline" and not packet.get("model_critique"):
+        return ""
+    parts = [f"<h2>Model</h2><p>spec proposed by: <b>{e(packet.get('proposed_by', 'offline'))}</b></p>"]
+    critique = packet.get("model_critique")
+    if critique:
+        parts.append(f"<p>reviewer (model), {e(critique['verdict'])}: {e(critique['critique'])}</p>")
+    for custom in packet.get("model_written_code", []):
+        parts.append(f"<h3 class='warn'>model-written code for {e(custom['field'])}</h3><pre>{e(custom['code'])}</pre>")
+    return "".join(parts)
+
+
 def render(packet: dict, source_rows: list[dict]) -> str:
     e = html.escape
     mappings = _table(
@@ -93,6 +107,7 @@ def render(packet: dict, source_rows: list[dict]) -> str:
         f"{e(packet.get('entity_rationale') or '')}</p>"
         f"<p>Script SHA-256 <code>{e(packet['script_sha256'])}</code>: approving approves exactly this script.</p>"
         f"<h2>Problems</h2><ul>{problems}</ul>"
+        f"{_model_section(packet)}"
         f"<h2>Mapping</h2>{mapping_svg(packet)}{mappings}"
         f"<h2>Unmapped</h2>{unmapped}"
         f"<h2>Trial: {validation.get('rows_valid', '?')} of {validation.get('rows_in', '?')} rows valid</h2>{rejected}"

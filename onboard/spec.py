@@ -30,6 +30,8 @@ from pydantic import BaseModel, Field
 #   constant             value (sources empty)
 #   coalesce             sources in order of preference
 #   row_hash             - (a stable id built from the other mapped fields when the file has none)
+#   custom               function (the name of one of the spec's custom_transforms); it gets
+#                        the sources' cell texts in order and returns the target text
 TransformName = Literal[
     "copy",
     "parse_date",
@@ -47,6 +49,7 @@ TransformName = Literal[
     "constant",
     "coalesce",
     "row_hash",
+    "custom",
 ]
 
 
@@ -84,12 +87,27 @@ class UnmappedItem(BaseModel):
     reason: str
 
 
+class CustomTransform(BaseModel):
+    """A function for a field the closed set cannot express, compiled into the script.
+
+    `code` defines one function named `name` that takes the cell texts of the mapping's sources
+    and returns the target text, or raises ValueError to reject the row. It passes the same
+    import policy and sandbox trial as the rest of the script, and the review packet marks it.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    field: str
+    code: str = Field(max_length=4000)
+    written_by: Literal["model", "person"] = "model"
+
+
 class MappingSpec(BaseModel):
     entity: Literal["customer", "account", "transaction"]
     source: SourceFormat
     mappings: list[FieldMapping]
     unmapped: list[UnmappedItem] = Field(default_factory=list)
     entity_rationale: str = ""
+    custom_transforms: list[CustomTransform] = Field(default_factory=list)
 
     def mapping_for(self, target: str) -> FieldMapping | None:
         for mapping in self.mappings:
@@ -103,7 +121,11 @@ class MappingSpec(BaseModel):
         Rationales, confidences and the reasons for unmapped items explain a proposal but
         change no output row, so they are left out of the hash.
         """
-        data = self.model_dump(mode="json", exclude={"entity_rationale": True, "unmapped": True, "mappings": {"__all__": {"rationale", "confidence"}}})
+        exclude: dict = {"entity_rationale": True, "unmapped": True, "mappings": {"__all__": {"rationale", "confidence"}}}
+        if not self.custom_transforms:
+            # Specs without custom code hash as they did before the field existed.
+            exclude["custom_transforms"] = True
+        data = self.model_dump(mode="json", exclude=exclude)
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def sha256(self) -> str:

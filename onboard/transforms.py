@@ -267,6 +267,28 @@ def coalesce(columns: list[pd.Series], field: str, errors: RowErrors) -> pd.Seri
     return pd.Series(out, index=columns[0].index, dtype=object)
 
 
+def custom(columns: list[pd.Series], field: str, errors: RowErrors, function) -> pd.Series:
+    """Apply a spec's custom function to each row's source cells (texts, "" when blank).
+
+    A row where every source is blank gives None without a call. Any exception of the custom
+    code rejects that row with the error as its reason, so one bad cell never stops the script.
+    """
+    out = []
+    for row in columns[0].index:
+        cells = ["" if _blank(c[row]) else str(c[row]) for c in columns]
+        if not any(cell.strip() for cell in cells):
+            out.append(None)
+            continue
+        try:
+            value = function(*cells)
+        except Exception as error:  # noqa: BLE001 - the custom code's failure is this row's reason
+            errors.add(row, field, f"custom function {function.__name__} failed: {type(error).__name__}: {error}")
+            out.append(None)
+            continue
+        out.append(None if value is None else str(value))
+    return pd.Series(out, index=columns[0].index, dtype=object)
+
+
 def row_hash(frame: pd.DataFrame, prefix: str = "h") -> pd.Series:
     """A stable id from a row's converted values plus its occurrence among identical rows.
 

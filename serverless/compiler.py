@@ -7,6 +7,7 @@ transform helpers, and defines one entry point, `transform(source) -> DataFrame`
 
 from __future__ import annotations
 
+import ast
 import hashlib
 
 from onboard.schema import load_schema
@@ -63,6 +64,9 @@ def _expression(mapping: FieldMapping) -> str:
         return f"t.phone_to_e164({_column(src[0])}, {field}, errors{_kwargs(p, ['default_region'])}{region})"
     if t == "constant":
         return f"t.constant(source.index, {p['value']!r})"
+    if t == "custom":
+        columns = "[" + ", ".join(_column(s) for s in src) + "]"
+        return f"t.custom({columns}, {field}, errors, {p['function']})"
     raise ValueError(f"transform {t!r} of field {mapping.target!r} cannot be compiled")
 
 
@@ -75,6 +79,8 @@ def compile_spec(spec: MappingSpec) -> str:
         unknown = [s for s in mapping.sources + ([mapping.params["region_column"]] if mapping.params.get("region_column") else []) if s not in spec.source.columns]
         if unknown:
             raise ValueError(f"field {mapping.target!r} reads columns the file does not have: {unknown}")
+
+    custom_lines = _custom_functions(spec)
 
     lines = [
         f'"""Transform a client file to the {spec.entity} table of the target schema.',
@@ -90,6 +96,7 @@ def compile_spec(spec: MappingSpec) -> str:
         f"ENTITY = {spec.entity!r}",
         f"SPEC_SHA256 = {spec.sha256()!r}",
         "",
+        *custom_lines,
         "",
         "def transform(source: pd.DataFrame) -> pd.DataFrame:",
         '    """Convert the source table (text cells) to target rows; rejected rows carry a reason in _error."""',
@@ -115,6 +122,36 @@ def compile_spec(spec: MappingSpec) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _custom_functions(spec: MappingSpec) -> list[str]:
+    """Check the spec's custom functions and return their source lines for the script.
+
+    Each one must be a single function definition named as declared, used by a `custom`
+    mapping of its field. The import policy and the sandbox trial check the code itself.
+    """
+    declared = {c.name: c for c in spec.custom_transforms}
+    for mapping in spec.mappings:
+        if mapping.transform != "custom":
+            continue
+        name = mapping.params.get("function")
+        if name not in declared:
+            raise ValueError(f"field {mapping.target!r} uses custom function {name!r}, which the spec does not define in custom_transforms")
+        if not mapping.sources:
+            raise ValueError(f"field {mapping.target!r}: a custom function needs at least one source column")
+    lines: list[str] = []
+    for custom in spec.custom_transforms:
+        if custom.name in ("transform", "t", "pd") or custom.name.isupper():
+            raise ValueError(f"custom function name {custom.name!r} is reserved; choose another")
+        try:
+            tree = ast.parse(custom.code)
+        except SyntaxError as error:
+            raise ValueError(f"custom function {custom.name!r}: syntax error on line {error.lineno}: {error.msg}") from None
+        body = tree.body
+        if len(body) != 1 or not isinstance(body[0], ast.FunctionDef) or body[0].name != custom.name:
+            raise ValueError(f"custom function {custom.name!r}: the code must be exactly one `def {custom.name}(...)` and nothing else")
+        lines += ["", f"# custom function for {custom.field}, written by the {custom.written_by}", *custom.code.strip("\n").splitlines(), ""]
+    return lines
 
 
 def script_sha256(script: str) -> str:

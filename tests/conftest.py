@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,65 @@ def _no_real_aws(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+
+
+MODEL_VARIABLES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "ONBOARD_MODEL", "ONBOARD_MODEL_STREAMING")
+# Bind addresses (None, "", 0.0.0.0) resolve without a lookup; every other name must be local.
+LOCAL_HOSTS = {None, "", "localhost", "::1", "0.0.0.0", "::", "ip6-localhost"}
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):
+        return True  # AF_UNIX socket path
+    host = address[0] if isinstance(address, tuple) and address else address
+    if isinstance(host, bytes):
+        host = host.decode()
+    return host in LOCAL_HOSTS or str(host).startswith(("127.", "::ffff:127."))
+
+
+@pytest.fixture(autouse=True)
+def _no_model_no_network(monkeypatch):
+    """Unset the model settings and fail the test on any connection or lookup beyond this machine.
+
+    A refused connection alone could be swallowed by a client's retries, so every attempt is
+    also recorded and fails the test at teardown. Tests that want a model set the variables
+    again and point OPENAI_BASE_URL at a server on 127.0.0.1.
+    """
+    for name in MODEL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("ONBOARD_MODEL_")]:
+        monkeypatch.delenv(name, raising=False)
+    blocked: list[str] = []
+    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def refuse(address) -> None:
+        blocked.append(repr(address))
+        raise ConnectionRefusedError(f"tests may only connect to 127.0.0.1, ::1 or unix sockets, not {address!r}")
+
+    def connect(self, address):
+        if not _is_local(address):
+            refuse(address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        if not _is_local(address):
+            refuse(address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _is_local((host,)):
+            refuse((host,) + args[:1])
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    from agents import llm
+
+    monkeypatch.setattr(llm, "_factory", None)
+    yield
+    if blocked:
+        pytest.fail(f"the test tried to reach beyond this machine: {', '.join(blocked[:5])}")
 
 
 @pytest.fixture
