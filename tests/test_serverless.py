@@ -62,11 +62,11 @@ def test_payload_over_lambdas_limit_is_refused(home):
 
 def test_timeout_kills_the_worker_and_the_next_call_works(home, tmp_path, monkeypatch):
     data = _northwind_rows(tmp_path / "big.csv", 30_000)
-    monkeypatch.setenv("ONBOARD_FUNCTION_TIMEOUT_S", "0.2")
+    monkeypatch.setenv("ONBOARD_FUNCTION_TIMEOUT_S", "0.05")
     with pytest.raises(FunctionError) as raised:
         invoke("ingest", {"run_id": "r-timeout", "path": str(data)})
     assert raised.value.error_type == "Sandbox.Timedout"
-    assert "timed out after 0.20 seconds" in raised.value.error_message
+    assert "timed out after 0.05 seconds" in raised.value.error_message
     monkeypatch.delenv("ONBOARD_FUNCTION_TIMEOUT_S")
     result = invoke("ingest", {"run_id": "r-after", "path": str(data)})
     assert result["rows_read"] == 30_000
