@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -617,7 +618,29 @@ def formats_list(as_json: bool = typer.Option(False, "--json")) -> None:
     console.print(table)
 
 
+@contextmanager
+def _progress_bar(step: str, total_rows: int):
+    """A bar on stderr for a long step: rows done, rows per second, time left."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+               TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
+    with Progress(*columns, console=errors, transient=False) as bar:
+        task = bar.add_task(step, total=max(total_rows, 1), rate="")
+
+        def advance(rows: int) -> None:
+            bar.advance(task, rows)
+            speed = bar.tasks[task].speed
+            bar.update(task, rate=f"{speed:,.0f} rows/s" if speed else "")
+
+        yield advance
+
+
 def main() -> None:
+    if errors.is_terminal:
+        from graph import progress
+
+        progress.install(_progress_bar)
     try:
         app()
     except KeyboardInterrupt:
