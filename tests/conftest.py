@@ -29,6 +29,15 @@ def _no_real_aws(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_real_e2b(monkeypatch):
+    """Remove E2B settings of the developer's shell, so that `auto` never picks a live E2B sandbox.
+
+    The `e2b_standin` fixture sets them again for its local stand-in."""
+    for name in ("E2B_API_KEY", "E2B_ACCESS_TOKEN", "E2B_API_URL", "E2B_SANDBOX_URL", "E2B_DOMAIN", "E2B_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "home"
