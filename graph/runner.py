@@ -11,6 +11,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from graph.build import build_graph
+from onboard.errors import DatabaseUnavailable
 from onboard.settings import load_settings
 
 
@@ -28,6 +29,15 @@ def open_graph():
 
 def _config(thread_id: str) -> dict:
     return {"configurable": {"thread_id": thread_id}, "recursion_limit": 60}
+
+
+def _invoke(graph, value, thread_id: str) -> None:
+    """Run the graph; a locked or full core database stops the run at its last checkpoint."""
+    try:
+        graph.invoke(value, _config(thread_id))
+    except DatabaseUnavailable as error:
+        error.thread_id = thread_id
+        raise
 
 
 def summarise(graph, thread_id: str) -> dict[str, Any]:
@@ -91,7 +101,7 @@ def start(
     if hand_script:
         run_input.update(hand_script=hand_script, origin="hand-written script")
     with open_graph() as graph:
-        graph.invoke(run_input, _config(thread_id))
+        _invoke(graph, run_input, thread_id)
         return summarise(graph, thread_id)
 
 
@@ -122,7 +132,7 @@ def answer(thread_id: str, response: dict) -> dict:
         current = _existing(graph, thread_id)
         if current["status"] != "waiting_for_approval":
             raise LookupError(f"run {thread_id} is {current['status']}, not waiting for approval")
-        graph.invoke(Command(resume=response), _config(thread_id))
+        _invoke(graph, Command(resume=response), thread_id)
         return summarise(graph, thread_id)
 
 
@@ -135,7 +145,7 @@ def resume(thread_id: str) -> dict:
             return current
         snapshot = graph.get_state(_config(thread_id))
         if snapshot.next:
-            graph.invoke(None, _config(thread_id))
+            _invoke(graph, None, thread_id)
         return summarise(graph, thread_id)
 
 

@@ -20,7 +20,9 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from onboard.errors import DatabaseUnavailable
 from onboard.schema import Entity, TargetSchema, load_schema
+from onboard.settings import load_settings
 
 TABLES = {"customer": "customers", "account": "accounts", "transaction": "transactions"}
 META_COLUMNS = "client TEXT, load_id TEXT NOT NULL, source_line INTEGER, row_sha256 TEXT NOT NULL, placeholder INTEGER NOT NULL DEFAULT 0"
@@ -79,16 +81,48 @@ def create_schema_sql(schema: TargetSchema) -> list[str]:
     return statements
 
 
+def _unavailable(path: Path, error: sqlite3.OperationalError, timeout_s: float) -> DatabaseUnavailable | None:
+    """Turn SQLite's locked, full and write errors into a message that says what to do; None for others."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return DatabaseUnavailable(
+            f"the core database {path} is locked by another connection (waited {timeout_s:g} s): {error}. "
+            "This step wrote nothing; resume the run once the other connection has finished"
+        )
+    if name == "SQLITE_FULL":
+        return DatabaseUnavailable(
+            f"the core database {path} is full: {error}. This step was rolled back and wrote nothing; "
+            "free disk space (or raise the file-size limit) and resume the run"
+        )
+    if name == "SQLITE_IOERR_WRITE":
+        # SQLite reports a write that failed outright (ENOSPC or EFBIG before the first byte,
+        # or a failing disk) as an I/O error rather than as SQLITE_FULL.
+        return DatabaseUnavailable(
+            f"the core database {path} could not be written ({name}: {error}): the disk may be full, a "
+            "file-size limit reached or the disk failing. This step was rolled back and wrote nothing; "
+            "fix the cause and resume the run"
+        )
+    return None
+
+
 @contextmanager
 def connect(path: Path):
+    """Open the core database, creating its tables. Raise DatabaseUnavailable when it is locked or full."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
-    connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute("PRAGMA journal_mode = WAL")
+    timeout_s = load_settings().database_busy_timeout_s
+    connection = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
     try:
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA journal_mode = WAL")
         for statement in create_schema_sql(load_schema()):
             connection.execute(statement)
         yield connection
+    except sqlite3.OperationalError as error:
+        clear = _unavailable(path, error, timeout_s)
+        if clear is None:
+            raise
+        raise clear from error
     finally:
         connection.close()
 
@@ -136,6 +170,7 @@ class LoadResult(BaseModel):
     placeholders: int
     conflicts: list[dict] = Field(default_factory=list)
     keys: list[str] = Field(default_factory=list)
+    already_loaded: bool = Field(False, description="the same file was loaded before with the same script; this is that load and nothing was written")
 
 
 def _row_sha(values: dict) -> str:
@@ -158,6 +193,11 @@ def load_rows(
 
     A row whose key exists with different values is not overwritten: it is rejected as a
     conflict, unless the existing row is a placeholder, which it then replaces.
+
+    A file (by SHA-256) that was already loaded for this entity with the same script is not
+    loaded again. The result is then that earlier load, marked `already_loaded`, and nothing is
+    written. This covers two runs on the same file at once (BEGIN IMMEDIATE makes the second
+    wait for the first) and a run resumed after a crash between its commit and its checkpoint.
     """
     schema = load_schema()
     table = TABLES[entity.name]
@@ -169,6 +209,13 @@ def load_rows(
     with connect(path) as connection:
         connection.execute("BEGIN IMMEDIATE")
         try:
+            earlier = connection.execute(
+                "SELECT load_id FROM loads WHERE file_sha256 = ? AND script_sha256 = ? AND entity = ? ORDER BY loaded_at, rowid LIMIT 1",
+                (file_sha256, script_sha256, entity.name),
+            ).fetchone()
+            if earlier is not None:
+                connection.execute("ROLLBACK")
+                return _earlier_load(connection, entity, earlier[0], len(valid))
             connection.execute(
                 "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?)",
                 (load_id, thread_id, client, entity.name, file_sha256, script_sha256, rows_in, _now()),
@@ -235,12 +282,28 @@ def load_rows(
             _verify_before_commit(connection, entity, load_id, valid, conflicts, rows_in)
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            # SQLite may have rolled back by itself already, for example after SQLITE_FULL.
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise
     return LoadResult(
         load_id=load_id, entity=entity.name, rows_offered=len(valid), rows_inserted=inserted,
         rows_existing=existing, rows_updated=updated, rows_conflicting=len(conflicts),
         placeholders=placeholders, conflicts=conflicts, keys=keys,
+    )
+
+
+def _earlier_load(connection: sqlite3.Connection, entity: Entity, load_id: str, rows_offered: int) -> LoadResult:
+    """Describe a committed load from what it stored, for a run that offers the same file again."""
+    conflicts = [
+        {"line": line, "reason": reason}
+        for line, reason in connection.execute("SELECT source_line, reason FROM rejected_rows WHERE load_id = ? AND stage = 'load'", (load_id,))
+    ]
+    keys = [key for (key,) in connection.execute("SELECT row_key FROM load_rows WHERE load_id = ?", (load_id,))]
+    return LoadResult(
+        load_id=load_id, entity=entity.name, rows_offered=rows_offered, rows_inserted=0,
+        rows_existing=len(keys), rows_updated=0, rows_conflicting=len(conflicts),
+        placeholders=0, conflicts=conflicts, keys=keys, already_loaded=True,
     )
 
 

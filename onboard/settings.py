@@ -26,6 +26,7 @@ class Settings:
     reuse_min_similarity: float
     approver_must_differ: bool
     approvals_for_new_format: int
+    database_busy_timeout_s: float = 30.0
 
     def ensure(self) -> "Settings":
         for folder in (self.home, self.object_store, self.format_library):
@@ -50,4 +51,5 @@ def load_settings() -> Settings:
         reuse_min_similarity=float(os.environ.get("ONBOARD_REUSE_MIN_SIMILARITY", "0.8")),
         approver_must_differ=os.environ.get("ONBOARD_APPROVER_MUST_DIFFER", "false").lower() in ("1", "true", "yes"),
         approvals_for_new_format=max(1, int(os.environ.get("ONBOARD_APPROVALS_FOR_NEW_FORMAT", "1"))),
+        database_busy_timeout_s=float(os.environ.get("ONBOARD_DATABASE_BUSY_TIMEOUT_S", "30")),
     )
