@@ -82,7 +82,7 @@ def create_schema_sql(schema: TargetSchema) -> list[str]:
 
 
 def _unavailable(path: Path, error: sqlite3.OperationalError, timeout_s: float) -> DatabaseUnavailable | None:
-    """Turn SQLite's locked, full and write errors into a message that says what to do; None for others."""
+    """Convert SQLite's locked, full and write errors to DatabaseUnavailable naming the next step; None for others."""
     name = getattr(error, "sqlite_errorname", "") or ""
     text = str(error).lower()
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
@@ -108,7 +108,7 @@ def _unavailable(path: Path, error: sqlite3.OperationalError, timeout_s: float) 
 
 @contextmanager
 def connect(path: Path):
-    """Open the core database, creating its tables. Raise DatabaseUnavailable when it is locked or full."""
+    """Open the core database, creating its tables. Raise DatabaseUnavailable when it is locked, full or unwritable."""
     path.parent.mkdir(parents=True, exist_ok=True)
     timeout_s = load_settings().database_busy_timeout_s
     connection = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)

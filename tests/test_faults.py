@@ -98,17 +98,21 @@ def last_json(stdout: str, stderr: str = "") -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def waiting_run(home: Path, path: Path) -> str:
-    started = onboard_cli(["run", str(path), "--json"], home)
-    assert started.returncode == 10, started.stderr
-    return last_json(started.stdout, started.stderr)["thread_id"]
+def waiting_run(path: Path) -> str:
+    """Start a run in this process (the `home` fixture's ONBOARD_HOME) and return its thread id."""
+    from graph import runner
+
+    started = runner.start(str(path), "auto", None, {}, "tester")
+    assert started["status"] == "waiting_for_approval", started.get("error")
+    return started["thread_id"]
 
 
-def approve_sample_format(home: Path) -> None:
+def approve_sample_format() -> None:
     """Approve the Northwind layout once, so later files in it load without a new approval."""
-    thread = waiting_run(home, SAMPLE)
-    approved = onboard_cli(["approve", thread, "--by", APPROVER, "--json"], home)
-    assert approved.returncode == 0, approved.stderr
+    from graph import runner
+
+    approved = runner.answer(waiting_run(SAMPLE), {"action": "approve", "by": APPROVER})
+    assert approved["status"] == "loaded", approved.get("error")
 
 
 def resume_run(home: Path, thread: str) -> dict:
@@ -117,9 +121,10 @@ def resume_run(home: Path, thread: str) -> dict:
     return last_json(resumed.stdout, resumed.stderr)
 
 
-def run_status(home: Path, thread: str) -> str:
-    shown = onboard_cli(["status", thread, "--json"], home)
-    return last_json(shown.stdout, shown.stderr)["status"]
+def run_status(thread: str) -> str:
+    from graph import runner
+
+    return runner.status(thread)["status"]
 
 
 # Watching a run from outside
@@ -237,7 +242,7 @@ def assert_nothing_loaded(home: Path, thread: str, statement: Statement) -> None
 
 def test_kill_during_execute_then_resume(home, tmp_path):
     statement = write_statement(tmp_path / "statement.csv", 3000, "KX")
-    thread = waiting_run(home, statement.path)
+    thread = waiting_run(statement.path)
 
     approving = start_cli(["approve", thread, "--by", APPROVER, "--json"], home)
     wait_for(lambda: sandbox_running(approving.pid), approving, 120, "the execute step's sandbox")
@@ -246,14 +251,14 @@ def test_kill_during_execute_then_resume(home, tmp_path):
     assert "approved" in audit_actions(home, thread)
     assert "executed" not in audit_actions(home, thread)
     assert_nothing_loaded(home, thread, statement)
-    assert run_status(home, thread) == "interrupted"
+    assert run_status(thread) == "interrupted"
 
     assert_loaded_once(home, resume_run(home, thread), statement)
 
 
 def test_kill_during_load_then_resume(home, tmp_path):
-    statement = write_statement(tmp_path / "statement.csv", 6000, "KL")
-    thread = waiting_run(home, statement.path)
+    statement = write_statement(tmp_path / "statement.csv", 3000, "KL")
+    thread = waiting_run(statement.path)
 
     approving = start_cli(["approve", thread, "--by", APPROVER, "--json"], home)
     wait_for(lambda: "executed" in audit_actions(home, thread), approving, 120, "the executed audit entry")
@@ -269,7 +274,7 @@ def test_kill_during_load_then_resume(home, tmp_path):
     kill(approving)
 
     assert_nothing_loaded(home, thread, statement)
-    assert run_status(home, thread) == "interrupted"
+    assert run_status(thread) == "interrupted"
 
     assert_loaded_once(home, resume_run(home, thread), statement)
 
@@ -278,7 +283,7 @@ def test_kill_during_load_then_resume(home, tmp_path):
 
 
 def test_two_runs_same_file_load_once(home, tmp_path):
-    approve_sample_format(home)
+    approve_sample_format()
     statement = write_statement(tmp_path / "statement.csv", 2000, "TW")
 
     runs = [start_cli(["run", str(statement.path), "--json"], home) for _ in range(2)]
@@ -328,7 +333,7 @@ def assert_runs_are_separate(home: Path, runs: list[tuple[dict, Statement, str]]
 def test_ten_runs_in_threads(home, tmp_path):
     from graph import runner
 
-    approve_sample_format(home)
+    approve_sample_format()
     statements = [write_statement(tmp_path / f"statement-{i}.csv", 120, f"T{i}", seed=i) for i in range(10)]
 
     def onboard(index: int) -> dict:
@@ -341,7 +346,7 @@ def test_ten_runs_in_threads(home, tmp_path):
 
 
 def test_ten_runs_in_processes(home, tmp_path):
-    approve_sample_format(home)
+    approve_sample_format()
     statements = [write_statement(tmp_path / f"statement-{i}.csv", 120, f"P{i}", seed=i) for i in range(10)]
 
     processes = [start_cli(["run", str(s.path), "--json", "--client", f"client-{i}"], home) for i, s in enumerate(statements)]
@@ -359,7 +364,7 @@ def test_ten_runs_in_processes(home, tmp_path):
 
 def test_locked_database_fails_then_resumes(home, tmp_path):
     statement = write_statement(tmp_path / "statement.csv", 2000, "LK")
-    thread = waiting_run(home, statement.path)
+    thread = waiting_run(statement.path)
 
     approving = start_cli(["approve", thread, "--by", APPROVER, "--json"], home, ONBOARD_DATABASE_BUSY_TIMEOUT_S="1")
     wait_for(lambda: sandbox_running(approving.pid), approving, 120, "the execute step's sandbox")
@@ -376,19 +381,19 @@ def test_locked_database_fails_then_resumes(home, tmp_path):
         locker.close()
 
     assert_nothing_loaded(home, thread, statement)
-    assert run_status(home, thread) == "interrupted"
+    assert run_status(thread) == "interrupted"
 
     assert_loaded_once(home, resume_run(home, thread), statement)
 
 
 def test_full_database_rolls_back_then_resumes(home, tmp_path):
-    statement = write_statement(tmp_path / "statement.csv", 6000, "FL")
-    thread = waiting_run(home, statement.path)
-    # About 2 MiB of rows must go into the database, while the run's other files (Parquet
-    # tables, checkpoints) stay well below 1 MiB. Python ignores SIGXFSZ, so write() fails
-    # with EFBIG, which SQLite reports as SQLITE_FULL or, for a write that fails outright,
-    # as SQLITE_IOERR_WRITE.
-    limit = 1 << 20
+    statement = write_statement(tmp_path / "statement.csv", 3000, "FL")
+    thread = waiting_run(statement.path)
+    # About 1 MiB of rows must go into the database, while the run's other files (Parquet
+    # tables, checkpoints) stay below 512 KiB. Python ignores SIGXFSZ, so write() fails with
+    # EFBIG, which SQLite reports as SQLITE_FULL or, for a write that fails outright, as
+    # SQLITE_IOERR_WRITE.
+    limit = 512 << 10
 
     def limit_file_size() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
@@ -402,6 +407,6 @@ def test_full_database_rolls_back_then_resumes(home, tmp_path):
     assert "executed" in audit_actions(home, thread)
 
     assert_nothing_loaded(home, thread, statement)
-    assert run_status(home, thread) == "interrupted"
+    assert run_status(thread) == "interrupted"
 
     assert_loaded_once(home, resume_run(home, thread), statement)
