@@ -1,6 +1,7 @@
 """The core banking database: tables from the target schema, idempotent loads, reconciliation.
 
-SQLite by default (a real database file). Money is stored as exact decimal text and summed
+SQLite by default (a real database file), PostgreSQL when ONBOARD_DATABASE_URL is a
+postgresql:// URL (see onboard/postgres.py). Money is stored as exact decimal text and summed
 with Decimal, never as a binary float. A load is one transaction: it either lands whole or
 not at all, so a run killed during a load can simply load again.
 """
@@ -20,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from onboard.errors import DatabaseUnavailable
+from onboard import postgres
+from onboard.errors import DatabaseUnavailable, OnboardError
 from onboard.schema import Entity, TargetSchema, load_schema
 from onboard.settings import load_settings
 
@@ -32,15 +34,20 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _column_sql(name: str, field_type: str, required: bool, values: list[str] | None, key: str) -> str:
+def _column_sql(name: str, field_type: str, required: bool, values: list[str] | None, key: str, dialect: str = "sqlite") -> str:
     parts = [f'"{name}" TEXT']
     if name == key:
         parts.append("PRIMARY KEY")
     elif required:
         # Placeholder rows, created for references to records not yet onboarded, may lack values.
         parts.append(f'CHECK (placeholder = 1 OR "{name}" IS NOT NULL)')
-    if field_type == "date":
+    if field_type == "date" and dialect == "postgresql":
+        # An impossible date such as 2026-11-31 makes the cast fail, which rejects the row too.
+        parts.append(f"""CHECK ("{name}" IS NULL OR to_char("{name}"::date, 'YYYY-MM-DD') = "{name}")""")
+    elif field_type == "date":
         parts.append(f'CHECK ("{name}" IS NULL OR date("{name}") = "{name}")')
+    elif field_type == "decimal" and dialect == "postgresql":
+        parts.append(f"""CHECK ("{name}" IS NULL OR ("{name}" ~ '[0-9]' AND "{name}" !~ '[^0-9.-]'))""")
     elif field_type == "decimal":
         parts.append(f"""CHECK ("{name}" IS NULL OR ("{name}" GLOB '*[0-9]*' AND "{name}" NOT GLOB '*[^0-9.-]*'))""")
     elif field_type == "currency":
@@ -51,11 +58,11 @@ def _column_sql(name: str, field_type: str, required: bool, values: list[str] | 
     return " ".join(parts)
 
 
-def create_schema_sql(schema: TargetSchema) -> list[str]:
+def create_schema_sql(schema: TargetSchema, dialect: str = "sqlite") -> list[str]:
     statements = []
     for entity_name in ("customer", "account", "transaction"):
         entity = schema.entity(entity_name)
-        columns = [_column_sql(n, f.type, f.required, f.values, entity.key) for n, f in entity.fields.items()]
+        columns = [_column_sql(n, f.type, f.required, f.values, entity.key, dialect) for n, f in entity.fields.items()]
         for column, parent in entity.references.items():
             parent_entity = schema.entity(parent)
             columns.append(f'FOREIGN KEY ("{column}") REFERENCES {TABLES[parent]}("{parent_entity.key}")')
@@ -78,6 +85,8 @@ def create_schema_sql(schema: TargetSchema) -> list[str]:
             id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, thread_id TEXT, recipient TEXT NOT NULL,
             subject TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending')""",
     ]
+    if dialect == "postgresql":
+        statements = [s.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") for s in statements]
     return statements
 
 
@@ -106,11 +115,27 @@ def _unavailable(path: Path, error: sqlite3.OperationalError, timeout_s: float) 
     return None
 
 
+_POSTGRES_SCHEMAS_CREATED: set[str] = set()
+
+
 @contextmanager
 def connect(path: Path):
-    """Open the core database, creating its tables. Raise DatabaseUnavailable when it is locked, full or unwritable."""
+    """Open the core database, creating its tables. Raise DatabaseUnavailable when it is locked, full or unwritable.
+
+    With ONBOARD_DATABASE_URL set to a postgresql:// URL, that database is used and `path` is not.
+    """
+    settings = load_settings()
+    timeout_s = settings.database_busy_timeout_s
+    if settings.database_url and not postgres.is_postgres_url(settings.database_url):
+        raise OnboardError(
+            f"ONBOARD_DATABASE_URL must be a postgresql:// URL, not {postgres.redact(settings.database_url)!r}; "
+            "unset it to use the SQLite file in ONBOARD_HOME"
+        )
+    if settings.database_url:
+        with _connect_postgres(settings.database_url, timeout_s) as connection:
+            yield connection
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    timeout_s = load_settings().database_busy_timeout_s
     connection = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
     try:
         connection.execute("PRAGMA foreign_keys = ON")
@@ -125,6 +150,39 @@ def connect(path: Path):
         raise clear from error
     finally:
         connection.close()
+
+
+@contextmanager
+def _connect_postgres(url: str, timeout_s: float):
+    import psycopg
+
+    connection = postgres.connect(url, timeout_s)
+    try:
+        if url not in _POSTGRES_SCHEMAS_CREATED:
+            postgres.create_schema(connection, create_schema_sql(load_schema(), "postgresql"))
+            _POSTGRES_SCHEMAS_CREATED.add(url)
+        yield connection
+    except psycopg.Error as error:
+        clear = postgres.unavailable(url, error, timeout_s)
+        if clear is None:
+            raise
+        raise clear from error
+    finally:
+        connection.close()
+
+
+def _begin_write(connection) -> None:
+    """Start a transaction that holds the write lock, so that loads run one at a time.
+
+    SQLite has one writer anyway. In PostgreSQL the lock on `loads` serialises loads only, so
+    that a second load of a file sees the first one committed; audit and outbox rows still
+    go in meanwhile.
+    """
+    if getattr(connection, "dialect", "sqlite") == "postgresql":
+        connection.execute("BEGIN")
+        connection.execute("LOCK TABLE loads IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        connection.execute("BEGIN IMMEDIATE")
 
 
 def audit(path: Path, action: str, actor: str, thread_id: str | None = None, run_id: str | None = None, detail: dict | None = None) -> None:
@@ -143,7 +201,7 @@ def notify(path: Path, thread_id: str | None, recipient: str, subject: str, body
         )
 
 
-def _verify_before_commit(connection: sqlite3.Connection, entity: Entity, load_id: str, valid: pd.DataFrame, conflicts: list[dict], rows_in: int) -> None:
+def _verify_before_commit(connection, entity: Entity, load_id: str, valid: pd.DataFrame, conflicts: list[dict], rows_in: int) -> None:
     """Check counts and control totals inside the load's transaction; raise to roll it back."""
     loaded = connection.execute("SELECT COUNT(*) FROM load_rows WHERE load_id = ?", (load_id,)).fetchone()[0]
     rejected = connection.execute("SELECT COUNT(*) FROM rejected_rows WHERE load_id = ?", (load_id,)).fetchone()[0]
@@ -207,10 +265,10 @@ def load_rows(
     conflicts: list[dict] = []
     keys: list[str] = []
     with connect(path) as connection:
-        connection.execute("BEGIN IMMEDIATE")
+        _begin_write(connection)
         try:
             earlier = connection.execute(
-                "SELECT load_id FROM loads WHERE file_sha256 = ? AND script_sha256 = ? AND entity = ? ORDER BY loaded_at, rowid LIMIT 1",
+                "SELECT load_id FROM loads WHERE file_sha256 = ? AND script_sha256 = ? AND entity = ? ORDER BY loaded_at, load_id LIMIT 1",
                 (file_sha256, script_sha256, entity.name),
             ).fetchone()
             if earlier is not None:
@@ -263,15 +321,15 @@ def load_rows(
                     conflicts.append({"line": line, "reason": reason})
                     connection.execute("INSERT INTO rejected_rows VALUES (?, ?, 'load', ?)", (load_id, line, reason))
                     continue
-                try:
-                    connection.execute("INSERT INTO load_rows VALUES (?, ?, ?)", (load_id, key, outcome))
-                except sqlite3.IntegrityError:
+                # Checked before the insert because a failed statement aborts a PostgreSQL transaction.
+                if connection.execute("SELECT 1 FROM load_rows WHERE load_id = ? AND row_key = ?", (load_id, key)).fetchone():
                     # The same key twice in one file with identical values: one row in the table.
                     reason = f"{entity.key} {key!r} appears twice in the file"
                     conflicts.append({"line": line, "reason": reason})
                     connection.execute("INSERT INTO rejected_rows VALUES (?, ?, 'load', ?)", (load_id, line, reason))
                     existing -= 1 if outcome == "existing" else 0
                     continue
+                connection.execute("INSERT INTO load_rows VALUES (?, ?, ?)", (load_id, key, outcome))
                 keys.append(key)
             for item in rejected:
                 connection.execute("INSERT INTO rejected_rows VALUES (?, ?, ?, ?)", (load_id, item.get("line"), item.get("stage", "transform"), item["reason"]))
@@ -293,7 +351,7 @@ def load_rows(
     )
 
 
-def _earlier_load(connection: sqlite3.Connection, entity: Entity, load_id: str, rows_offered: int) -> LoadResult:
+def _earlier_load(connection, entity: Entity, load_id: str, rows_offered: int) -> LoadResult:
     """Describe a committed load from what it stored, for a run that offers the same file again."""
     conflicts = [
         {"line": line, "reason": reason}
@@ -317,7 +375,7 @@ def _amount_columns(entity: Entity) -> tuple[str | None, str | None]:
     return amount, currency
 
 
-def _loaded_totals(connection: sqlite3.Connection, entity: Entity, load_id: str) -> dict[str, Decimal]:
+def _loaded_totals(connection, entity: Entity, load_id: str) -> dict[str, Decimal]:
     """Per-currency totals of the rows this load wrote or found, read back from the tables."""
     amount, currency = _amount_columns(entity)
     if not amount:

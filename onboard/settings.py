@@ -27,6 +27,7 @@ class Settings:
     approver_must_differ: bool
     approvals_for_new_format: int
     database_busy_timeout_s: float = 30.0
+    database_url: str | None = None  # a postgresql:// URL replaces the SQLite file database_path
 
     def ensure(self) -> "Settings":
         for folder in (self.home, self.object_store, self.format_library):
@@ -52,4 +53,5 @@ def load_settings() -> Settings:
         approver_must_differ=os.environ.get("ONBOARD_APPROVER_MUST_DIFFER", "false").lower() in ("1", "true", "yes"),
         approvals_for_new_format=max(1, int(os.environ.get("ONBOARD_APPROVALS_FOR_NEW_FORMAT", "1"))),
         database_busy_timeout_s=float(os.environ.get("ONBOARD_DATABASE_BUSY_TIMEOUT_S", "30")),
+        database_url=os.environ.get("ONBOARD_DATABASE_URL") or None,
     )

@@ -34,6 +34,8 @@ def transform(source):
 
 
 def run(script: str, **options):
+    """Run on the e2b backend unless `backend` says otherwise (CI exports ONBOARD_SANDBOX_BACKEND=bwrap)."""
+    options.setdefault("backend", "e2b")
     return run_script(script, TABLE, LINES, timeout_s=options.pop("timeout_s", 20), memory_mb=1024, **options)
 
 
@@ -66,9 +68,9 @@ def test_round_trip_matches_local_backend(e2b_standin, tmp_path):
 
 def test_auto_chooses_e2b_only_with_a_key(e2b_standin, monkeypatch):
     monkeypatch.setenv("ONBOARD_SANDBOX_BACKEND", "auto")
-    assert run(SCRIPT).backend == "e2b"
+    assert run(SCRIPT, backend=None).backend == "e2b"
     monkeypatch.delenv("E2B_API_KEY")
-    without_key = run(SCRIPT)
+    without_key = run(SCRIPT, backend=None)
     assert without_key.status == "ok"
     assert without_key.backend in ("bwrap", "process")
     assert len(e2b_standin.created) == 1
