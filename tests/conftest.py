@@ -14,7 +14,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 REALDATA = PROJECT.parent / "shared" / "realdata"
 SAMPLES = PROJECT / "samples"
 
-pytest_plugins = ["tests.moto_server"]
+pytest_plugins = ["tests.moto_server", "tests.e2b_standin", "tests.core_databases"]
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +43,7 @@ def home(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "home"
     monkeypatch.setenv("ONBOARD_HOME", str(folder))
     monkeypatch.delenv("ONBOARD_DATABASE", raising=False)
+    monkeypatch.delenv("ONBOARD_DATABASE_URL", raising=False)
     return folder
 
 

@@ -1,18 +1,13 @@
 """Load, idempotency, conflicts, reconciliation and lock errors on SQLite and on PostgreSQL.
 
-The PostgreSQL cases need a server: ONBOARD_TEST_POSTGRES_URL is its URL (.ci/start-postgres
-starts one on 127.0.0.1 and prints it). Each test gets its own PostgreSQL schema, dropped
-afterwards, through the URL's search_path option.
+The PostgreSQL cases need a server (see the `core_database` fixture in tests/core_databases.py)
+and are skipped without one.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
-from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -26,49 +21,6 @@ from onboard.settings import load_settings
 SAMPLE = SAMPLES / "northwind_2026-11.csv"
 APPROVER = "Dana Reviewer"
 SCRIPT_SHA = "c" * 64
-
-
-@dataclass
-class CoreDatabase:
-    kind: str
-    url: str | None  # the PostgreSQL URL with this test's search_path, None for SQLite
-
-    def rows(self, sql: str, *params) -> list[tuple]:
-        """Run a query with `?` placeholders on the database the product uses."""
-        if self.url is None:
-            connection = sqlite3.connect(load_settings().database_path)
-            try:
-                return connection.execute(sql, params).fetchall()
-            finally:
-                connection.close()
-        import psycopg
-
-        with psycopg.connect(self.url) as connection:
-            return connection.execute(sql.replace("?", "%s"), params).fetchall()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def core_database(request, home, monkeypatch):
-    if request.param == "sqlite":
-        monkeypatch.delenv("ONBOARD_DATABASE_URL", raising=False)
-        yield CoreDatabase("sqlite", None)
-        return
-    server = os.environ.get("ONBOARD_TEST_POSTGRES_URL")
-    if not server:
-        pytest.skip("ONBOARD_TEST_POSTGRES_URL is not set: run .ci/start-postgres and export the URL it prints")
-    import psycopg
-
-    schema = f"onboard_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in server else "?"
-    url = f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
-    monkeypatch.setenv("ONBOARD_DATABASE_URL", url)
-    try:
-        yield CoreDatabase("postgresql", url)
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def approve_sample() -> dict:

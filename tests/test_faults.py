@@ -4,8 +4,9 @@ Each test checks what a bank cares about afterwards: every source row is in the 
 exactly once or rejected with its reason, the control totals match, and a stopped run can be
 resumed from its checkpoint. The CLI runs in separate processes and is killed with a real
 SIGKILL. The step it is in is read from outside: a sandbox process below the CLI means the
-execute step, and the core database's write lock held after the `executed` audit entry means
-the load.
+execute step, and the load's lock held after the `executed` audit entry means the load.
+Tests that take `core_database` run on SQLite and on PostgreSQL; the locked and full cases
+are SQLite's.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLES, onboard_cli
+from tests.core_databases import CoreDatabase
 
 SAMPLE = SAMPLES / "northwind_2026-11.csv"
 APPROVER = "Dana Reviewer"
@@ -79,16 +81,22 @@ def write_statement(path: Path, rows: int, prefix: str, seed: int = 0) -> Statem
 
 
 def cli_environment(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a user's shell: this test's home and core database, no other ONBOARD_ setting."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARD_")}
     env["ONBOARD_HOME"] = str(home)
+    if os.environ.get("ONBOARD_DATABASE_URL"):
+        env["ONBOARD_DATABASE_URL"] = os.environ["ONBOARD_DATABASE_URL"]
     env.update(extra)
     return env
 
 
+def cli_executable() -> str:
+    return shutil.which("onboard", path=str(Path(sys.executable).parent)) or "onboard"
+
+
 def start_cli(args: list[str], home: Path, preexec=None, **extra: str) -> subprocess.Popen:
-    executable = shutil.which("onboard", path=str(Path(sys.executable).parent)) or "onboard"
     return subprocess.Popen(
-        [executable, *args], cwd=home.parent, env=cli_environment(home, **extra), stdin=subprocess.DEVNULL,
+        [cli_executable(), *args], cwd=home.parent, env=cli_environment(home, **extra), stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec,
     )
 
@@ -116,7 +124,10 @@ def approve_sample_format() -> None:
 
 
 def resume_run(home: Path, thread: str) -> dict:
-    resumed = onboard_cli(["resume", thread, "--json"], home)
+    resumed = subprocess.run(
+        [cli_executable(), "resume", thread, "--json"], cwd=home.parent, env=cli_environment(home),
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     return last_json(resumed.stdout, resumed.stderr)
 
@@ -157,48 +168,21 @@ def sandbox_running(pid: int) -> bool:
     return False
 
 
-def core_db(home: Path) -> Path:
-    return home / "core_banking.sqlite"
+def audit_actions(db: CoreDatabase, thread: str) -> list[str]:
+    return [action for (action,) in db.rows("SELECT action FROM audit WHERE thread_id = ? ORDER BY id", thread)]
 
 
-def query(home: Path, sql: str, *params) -> list[tuple]:
-    connection = sqlite3.connect(core_db(home), timeout=30)
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
-
-
-def audit_actions(home: Path, thread: str) -> list[str]:
-    return [action for (action,) in query(home, "SELECT action FROM audit WHERE thread_id = ? ORDER BY id", thread)]
-
-
-def writer_active(home: Path) -> bool:
-    """True when another connection holds the core database's write lock."""
-    connection = sqlite3.connect(core_db(home), timeout=0, isolation_level=None)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError as error:
-        if "locked" not in str(error):
-            raise
-        return True
-    finally:
-        connection.close()
-
-
-def wait_for(condition, process: subprocess.Popen, timeout_s: float, what: str) -> None:
+def wait_for(condition, process: subprocess.Popen, timeout_s: float, description: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():
             return
         if process.poll() is not None:
             out, err = process.communicate()
-            pytest.fail(f"the CLI ended (status {process.returncode}) before {what}; stderr: {err[-2000:]}")
+            pytest.fail(f"the CLI ended (status {process.returncode}) before {description}; stderr: {err[-2000:]}")
         time.sleep(0.02)
     process.kill()
-    pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
+    pytest.fail(f"timed out after {timeout_s} s waiting for {description}")
 
 
 def kill(process: subprocess.Popen) -> None:
@@ -210,7 +194,7 @@ def kill(process: subprocess.Popen) -> None:
 # What a correct end state looks like
 
 
-def assert_loaded_once(home: Path, summary: dict, statement: Statement) -> None:
+def assert_loaded_once(db: CoreDatabase, summary: dict, statement: Statement) -> None:
     """The run loaded and reconciled, and every valid row of `statement` is in the database once."""
     assert summary["status"] == "loaded", summary.get("error")
     assert summary["reconciled"] is True
@@ -218,29 +202,30 @@ def assert_loaded_once(home: Path, summary: dict, statement: Statement) -> None:
     assert summary["rows_loaded"] == len(statement.valid_ids)
     assert summary["rows_rejected"] == 1
     prefix = next(iter(statement.valid_ids)).rsplit("-", 1)[0] + "-%"
-    rows = query(home, "SELECT transaction_id, amount FROM transactions WHERE transaction_id LIKE ?", prefix)
+    rows = db.rows("SELECT transaction_id, amount FROM transactions WHERE transaction_id LIKE ?", prefix)
     ids = [txn_id for txn_id, _ in rows]
     assert len(ids) == len(set(ids)), "a transaction is in the database more than once"
     assert set(ids) == statement.valid_ids
     assert sum(Decimal(amount) for _, amount in rows) == statement.total
-    loads = query(home, "SELECT load_id FROM loads WHERE file_sha256 = ?", statement.sha256)
+    loads = db.rows("SELECT load_id FROM loads WHERE file_sha256 = ?", statement.sha256)
     assert len(loads) == 1, f"the file was loaded {len(loads)} times"
-    rejected = query(home, "SELECT source_line, reason FROM rejected_rows WHERE load_id = ?", loads[0][0])
+    rejected = db.rows("SELECT source_line, reason FROM rejected_rows WHERE load_id = ?", loads[0][0])
     assert len(rejected) == 1
     assert "booking_date" in rejected[0][1]
 
 
-def assert_nothing_loaded(home: Path, thread: str, statement: Statement) -> None:
-    assert query(home, "SELECT COUNT(*) FROM loads WHERE thread_id = ? OR file_sha256 = ?", thread, statement.sha256) == [(0,)]
+def assert_nothing_loaded(db: CoreDatabase, thread: str, statement: Statement) -> None:
+    assert db.rows("SELECT COUNT(*) FROM loads WHERE thread_id = ? OR file_sha256 = ?", thread, statement.sha256) == [(0,)]
     prefix = next(iter(statement.valid_ids)).rsplit("-", 1)[0] + "-%"
-    assert query(home, "SELECT COUNT(*) FROM transactions WHERE transaction_id LIKE ?", prefix) == [(0,)]
-    assert "loaded" not in audit_actions(home, thread)
+    assert db.rows("SELECT COUNT(*) FROM transactions WHERE transaction_id LIKE ?", prefix) == [(0,)]
+    assert "loaded" not in audit_actions(db, thread)
 
 
 # Killed runs
 
 
-def test_kill_during_execute_then_resume(home, tmp_path):
+def test_kill_during_execute_then_resume(core_database, home, tmp_path):
+    db = core_database
     statement = write_statement(tmp_path / "statement.csv", 3000, "KX")
     thread = waiting_run(statement.path)
 
@@ -248,41 +233,43 @@ def test_kill_during_execute_then_resume(home, tmp_path):
     wait_for(lambda: sandbox_running(approving.pid), approving, 120, "the execute step's sandbox")
     kill(approving)
 
-    assert "approved" in audit_actions(home, thread)
-    assert "executed" not in audit_actions(home, thread)
-    assert_nothing_loaded(home, thread, statement)
+    assert "approved" in audit_actions(db, thread)
+    assert "executed" not in audit_actions(db, thread)
+    assert_nothing_loaded(db, thread, statement)
     assert run_status(thread) == "interrupted"
 
-    assert_loaded_once(home, resume_run(home, thread), statement)
+    assert_loaded_once(db, resume_run(home, thread), statement)
 
 
-def test_kill_during_load_then_resume(home, tmp_path):
+def test_kill_during_load_then_resume(core_database, home, tmp_path):
+    db = core_database
     statement = write_statement(tmp_path / "statement.csv", 3000, "KL")
     thread = waiting_run(statement.path)
 
     approving = start_cli(["approve", thread, "--by", APPROVER, "--json"], home)
-    wait_for(lambda: "executed" in audit_actions(home, thread), approving, 120, "the executed audit entry")
+    wait_for(lambda: "executed" in audit_actions(db, thread), approving, 120, "the executed audit entry")
 
     def inside_load() -> bool:
         # Audit entries hold the write lock for milliseconds, the load transaction for seconds.
-        if not writer_active(home):
+        if not db.load_lock_held():
             return False
         time.sleep(0.3)
-        return writer_active(home) and "loaded" not in audit_actions(home, thread)
+        return db.load_lock_held() and "loaded" not in audit_actions(db, thread)
 
     wait_for(inside_load, approving, 120, "the load transaction")
     kill(approving)
 
-    assert_nothing_loaded(home, thread, statement)
+    assert_nothing_loaded(db, thread, statement)
     assert run_status(thread) == "interrupted"
 
-    assert_loaded_once(home, resume_run(home, thread), statement)
+    assert_loaded_once(db, resume_run(home, thread), statement)
 
 
 # Competing runs
 
 
-def test_two_runs_same_file_load_once(home, tmp_path):
+def test_two_runs_same_file_load_once(core_database, home, tmp_path):
+    db = core_database
     approve_sample_format()
     statement = write_statement(tmp_path / "statement.csv", 2000, "TW")
 
@@ -296,31 +283,31 @@ def test_two_runs_same_file_load_once(home, tmp_path):
     assert all(s["reused_format"] for s in summaries)
     assert sorted(s["rows_new"] for s in summaries) == [0, len(statement.valid_ids)]
     for summary in summaries:
-        assert_loaded_once(home, summary, statement)
+        assert_loaded_once(db, summary, statement)
     load_ids = {
         json.loads(detail)["load_id"]
-        for (detail,) in query(home, "SELECT detail FROM audit WHERE action = 'loaded' AND thread_id IN (?, ?)", *(s["thread_id"] for s in summaries))
+        for (detail,) in db.rows("SELECT detail FROM audit WHERE action = 'loaded' AND thread_id IN (?, ?)", *(s["thread_id"] for s in summaries))
     }
     assert len(load_ids) == 1, "the second run should report the first run's load"
 
 
-def assert_runs_are_separate(home: Path, runs: list[tuple[dict, Statement, str]]) -> None:
+def assert_runs_are_separate(db: CoreDatabase, home: Path, runs: list[tuple[dict, Statement, str]]) -> None:
     """Each run's load, rows, client and audit entries belong to it and its file only."""
     all_shas = {statement.sha256 for _, statement, _ in runs}
     for summary, statement, client in runs:
         thread = summary["thread_id"]
-        assert_loaded_once(home, summary, statement)
+        assert_loaded_once(db, summary, statement)
         assert summary["reused_format"]
-        loads = query(home, "SELECT load_id, file_sha256, client FROM loads WHERE thread_id = ?", thread)
+        loads = db.rows("SELECT load_id, file_sha256, client FROM loads WHERE thread_id = ?", thread)
         assert len(loads) == 1
         load_id, file_sha, load_client = loads[0]
         assert file_sha == statement.sha256
         assert load_client == client
-        loaded_ids = {txn_id for (txn_id,) in query(home, "SELECT transaction_id FROM transactions WHERE load_id = ?", load_id)}
+        loaded_ids = {txn_id for (txn_id,) in db.rows("SELECT transaction_id FROM transactions WHERE load_id = ?", load_id)}
         assert loaded_ids == statement.valid_ids
-        assert query(home, "SELECT DISTINCT client FROM transactions WHERE load_id = ?", load_id) == [(client,)]
+        assert db.rows("SELECT DISTINCT client FROM transactions WHERE load_id = ?", load_id) == [(client,)]
 
-        entries = {action: json.loads(detail) for action, detail in query(home, "SELECT action, detail FROM audit WHERE thread_id = ?", thread)}
+        entries = {action: json.loads(detail) for action, detail in db.rows("SELECT action, detail FROM audit WHERE thread_id = ?", thread)}
         assert entries["received"]["sha256"] == statement.sha256
         assert entries["loaded"]["load_id"] == load_id
         assert entries["reused"]["format_id"] == summary["reused_format"].split()[0]
@@ -330,7 +317,8 @@ def assert_runs_are_separate(home: Path, runs: list[tuple[dict, Statement, str]]
     assert len(json.loads(listed.stdout)) == 1, "concurrent reuse must not add formats"
 
 
-def test_ten_runs_in_threads(home, tmp_path):
+def test_ten_runs_in_threads(core_database, home, tmp_path):
+    db = core_database
     from graph import runner
 
     approve_sample_format()
@@ -342,10 +330,11 @@ def test_ten_runs_in_threads(home, tmp_path):
     with ThreadPoolExecutor(max_workers=10) as pool:
         summaries = list(pool.map(onboard, range(10)))
 
-    assert_runs_are_separate(home, [(summaries[i], statements[i], f"client-{i}") for i in range(10)])
+    assert_runs_are_separate(db, home, [(summaries[i], statements[i], f"client-{i}") for i in range(10)])
 
 
-def test_ten_runs_in_processes(home, tmp_path):
+def test_ten_runs_in_processes(core_database, home, tmp_path):
+    db = core_database
     approve_sample_format()
     statements = [write_statement(tmp_path / f"statement-{i}.csv", 120, f"P{i}", seed=i) for i in range(10)]
 
@@ -356,19 +345,20 @@ def test_ten_runs_in_processes(home, tmp_path):
         assert process.returncode == 0, err
         summaries.append(last_json(out, err))
 
-    assert_runs_are_separate(home, [(summaries[i], statements[i], f"client-{i}") for i in range(10)])
+    assert_runs_are_separate(db, home, [(summaries[i], statements[i], f"client-{i}") for i in range(10)])
 
 
 # The core database cannot be written
 
 
 def test_locked_database_fails_then_resumes(home, tmp_path):
+    db = CoreDatabase("sqlite")
     statement = write_statement(tmp_path / "statement.csv", 2000, "LK")
     thread = waiting_run(statement.path)
 
     approving = start_cli(["approve", thread, "--by", APPROVER, "--json"], home, ONBOARD_DATABASE_BUSY_TIMEOUT_S="1")
     wait_for(lambda: sandbox_running(approving.pid), approving, 120, "the execute step's sandbox")
-    locker = sqlite3.connect(core_db(home), isolation_level=None)
+    locker = sqlite3.connect(home / "core_banking.sqlite", isolation_level=None)
     try:
         locker.execute("BEGIN EXCLUSIVE")
         out, err = approving.communicate(timeout=120)
@@ -380,13 +370,14 @@ def test_locked_database_fails_then_resumes(home, tmp_path):
         locker.execute("ROLLBACK")
         locker.close()
 
-    assert_nothing_loaded(home, thread, statement)
+    assert_nothing_loaded(db, thread, statement)
     assert run_status(thread) == "interrupted"
 
-    assert_loaded_once(home, resume_run(home, thread), statement)
+    assert_loaded_once(db, resume_run(home, thread), statement)
 
 
 def test_full_database_rolls_back_then_resumes(home, tmp_path):
+    db = CoreDatabase("sqlite")
     statement = write_statement(tmp_path / "statement.csv", 3000, "FL")
     thread = waiting_run(statement.path)
     # About 1 MiB of rows must go into the database, while the run's other files (Parquet
@@ -404,9 +395,9 @@ def test_full_database_rolls_back_then_resumes(home, tmp_path):
     assert "is full" in err or "could not be written" in err
     assert f"onboard resume {thread}" in err
     assert "Traceback" not in err
-    assert "executed" in audit_actions(home, thread)
+    assert "executed" in audit_actions(db, thread)
 
-    assert_nothing_loaded(home, thread, statement)
+    assert_nothing_loaded(db, thread, statement)
     assert run_status(thread) == "interrupted"
 
-    assert_loaded_once(home, resume_run(home, thread), statement)
+    assert_loaded_once(db, resume_run(home, thread), statement)

@@ -14,8 +14,6 @@ import pytest
 
 from serverless.sandbox import run_script
 
-pytest_plugins = ["tests.e2b_standin"]
-
 TABLE = pd.DataFrame({"Bedrag": ["1.234,50", "-2,00", "abc"], "Naam": ["Jan", "Piet", "Klaas"]}, dtype=object)
 LINES = [2, 3, 4]
 SCRIPT = """import pandas as pd
