@@ -157,15 +157,30 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def sandbox_running(pid: int) -> bool:
-    """True while a sandbox process (bwrap or the fallback, both start sandbox_runner.py) runs below `pid`."""
+def sandbox_processes(pid: int) -> list[int]:
+    """Sandbox processes below `pid` (bwrap and the fallback both start sandbox_runner.py)."""
+    found = []
     for child in descendants(pid):
         try:
             if b"sandbox_runner" in Path(f"/proc/{child}/cmdline").read_bytes():
-                return True
+                found.append(child)
         except OSError:
             continue
-    return False
+    return found
+
+
+def sandbox_running(pid: int) -> bool:
+    return bool(sandbox_processes(pid))
+
+
+def wait_until_gone(pids: list[int], timeout_s: float) -> list[int]:
+    """Wait for the processes to end and return those still running after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [pid for pid in alive if Path(f"/proc/{pid}").exists()]
+    return alive
 
 
 def audit_actions(db: CoreDatabase, thread: str) -> list[str]:
@@ -231,8 +246,11 @@ def test_kill_during_execute_then_resume(core_database, home, tmp_path):
 
     approving = start_cli(["approve", thread, "--by", APPROVER, "--json"], home)
     wait_for(lambda: sandbox_running(approving.pid), approving, 120, "the execute step's sandbox")
+    sandboxes = sandbox_processes(approving.pid)
     kill(approving)
 
+    # bwrap dies with its parent; the fallback's process ends when its script does.
+    assert wait_until_gone(sandboxes, 30) == []
     assert "approved" in audit_actions(db, thread)
     assert "executed" not in audit_actions(db, thread)
     assert_nothing_loaded(db, thread, statement)
