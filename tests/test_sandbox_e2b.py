@@ -122,3 +122,24 @@ def test_wrong_key_is_a_setup_error(e2b_standin, monkeypatch):
     assert (result.status, result.error_name, result.backend) == ("error", "SandboxSetupError", "e2b")
     assert "create the sandbox" in result.message
     assert not e2b_standin.created
+
+
+def test_killed_script_is_reported_killed(e2b_standin):
+    script = "import os, signal\ndef transform(source):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    result = run(script, check_policy=False)
+    assert (result.status, result.error_name) == ("killed", "ProcessKilled")
+    assert result.exit_status == -9
+    assert result.output_path is None
+
+
+def test_output_larger_than_file_limit_is_rejected(e2b_standin):
+    # About 2.6 MB of hardly compressible digits per row, against a 1 MiB file-size limit.
+    script = (
+        "def transform(source):\n"
+        "    source['big'] = ['-'.join(str((i * 7919 + row) % 1000003) for i in range(400000)) for row in range(len(source))]\n"
+        "    return source\n"
+    )
+    result = run(script, file_size_mb=1)
+    assert result.status == "error"
+    assert "too large" in result.message.lower()
+    assert result.output_path is None
