@@ -180,7 +180,7 @@ def run_remote(sandbox_class, timeout_error, script: str, workdir: Path, limits:
     except timeout_error as error:
         message = f"the E2B sandbox did not answer in time while trying to {stage}: {error}"
         return failure("Timeout", message[:2000], limits, status="timeout", duration_s=time.monotonic() - started)
-    except Exception as error:  # the SDK's errors (auth, network, API) share no base class
+    except Exception as error:  # SandboxException, AuthenticationException, ServiceBusyException and httpx errors share no base class
         log.warning("E2B sandbox failed while trying to %s: %s", stage, error)
         message = f"the E2B sandbox failed while trying to {stage}: {type(error).__name__}: {error}"
         return failure("SandboxSetupError", message[:2000], limits, duration_s=time.monotonic() - started)
