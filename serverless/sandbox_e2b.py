@@ -6,8 +6,8 @@ output contract, because the result is finished by `serverless.sandbox.finish`.
 
 One run is one new sandbox, killed afterwards. The backend uploads the script, the input table
 (input.parquet), the sandbox runner and the `onboard` package modules that generated scripts
-import, runs a short harness cell that starts the runner as a child process under rlimits and a
-wall-clock timeout, then downloads result.json and output.parquet. The SDK reads E2B_API_KEY,
+import. A short harness cell starts the runner as a child process under rlimits and a
+wall-clock timeout, and the backend then downloads result.json and output.parquet. The SDK reads E2B_API_KEY,
 E2B_DOMAIN and, for a self-hosted or local API, E2B_API_URL and E2B_SANDBOX_URL.
 """
 
@@ -118,7 +118,7 @@ def isolation(limits: Limits) -> list[str]:
 
 
 def package_files() -> dict[str, bytes]:
-    """The `onboard` package's top-level modules, which generated scripts import as `onboard.transforms`."""
+    """Return the `onboard` package's top-level modules, which generated scripts import as `onboard.transforms`."""
     package = Path(__file__).resolve().parents[1] / "onboard"
     return {f"lib/onboard/{path.name}": path.read_bytes() for path in sorted(package.glob("*.py"))}
 
@@ -178,7 +178,7 @@ def run_remote(sandbox_class, timeout_error, script: str, workdir: Path, limits:
             (workdir / name).write_bytes(data[: limit + 1] if data is not None else b"")
         return outcome
     except timeout_error as error:
-        message = f"the E2B sandbox did not answer in time while trying to {stage}: {error}"
+        message = f"the E2B sandbox did not respond in time while trying to {stage}: {error}"
         return failure("Timeout", message[:2000], limits, status="timeout", duration_s=time.monotonic() - started)
     except Exception as error:  # SandboxException, AuthenticationException, ServiceBusyException and httpx errors share no base class
         log.warning("E2B sandbox failed while trying to %s: %s", stage, error)
