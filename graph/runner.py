@@ -20,7 +20,7 @@ from langgraph.types import Command
 
 from graph.build import build_graph
 from graph.state import CommandLineInput
-from onboard.errors import OnboardError
+from onboard.errors import DatabaseUnavailable, OnboardError
 from onboard.settings import Settings, load_settings
 
 POSTGRES_SCHEMES = ("postgres", "postgresql")
@@ -111,6 +111,15 @@ def _config(thread_id: str) -> dict:
     return {"configurable": {"thread_id": thread_id}, "recursion_limit": 60}
 
 
+def _invoke(graph, value, thread_id: str) -> None:
+    """Run the graph; a locked or full core database stops the run at its last checkpoint."""
+    try:
+        graph.invoke(value, _config(thread_id))
+    except DatabaseUnavailable as error:
+        error.thread_id = thread_id
+        raise
+
+
 def summarise(graph, thread_id: str) -> dict[str, Any]:
     """The run's status as one JSON-ready dict, the shape `--json` prints."""
     snapshot = graph.get_state(_config(thread_id))
@@ -174,7 +183,7 @@ def start(
     if hand_script:
         run_input.update(hand_script=hand_script, origin="hand-written script")
     with open_graph() as graph:
-        graph.invoke(run_input, _config(thread_id))
+        _invoke(graph, run_input, thread_id)
         return summarise(graph, thread_id)
 
 
@@ -205,7 +214,7 @@ def answer(thread_id: str, response: dict) -> dict:
         current = _existing(graph, thread_id)
         if current["status"] != "waiting_for_approval":
             raise LookupError(f"run {thread_id} is {current['status']}, not waiting for approval")
-        graph.invoke(Command(resume=response), _config(thread_id))
+        _invoke(graph, Command(resume=response), thread_id)
         return summarise(graph, thread_id)
 
 
@@ -218,7 +227,7 @@ def resume(thread_id: str) -> dict:
             return current
         snapshot = graph.get_state(_config(thread_id))
         if snapshot.next:
-            graph.invoke(None, _config(thread_id))
+            _invoke(graph, None, thread_id)
         return summarise(graph, thread_id)
 
 

@@ -20,7 +20,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from onboard.errors import OnboardError
+from onboard.errors import DatabaseUnavailable, OnboardError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_WAITING = 0, 1, 2, 3, 10
 ENTITY_CHOICES = ("auto", "customer", "account", "transaction")
@@ -173,6 +173,9 @@ def show_script_text(packet: dict) -> None:
 def _run_errors(call, *args, **kwargs):
     try:
         return call(*args, **kwargs)
+    except DatabaseUnavailable as error:
+        where = f"`onboard resume {error.thread_id}`" if error.thread_id else "`onboard resume THREAD`"
+        _fail(f"{error}. The run kept its checkpoint: continue it with {where}.", EXIT_FAILED)
     except OnboardError as error:
         _fail(str(error), EXIT_BAD_INPUT)
     except LookupError as error:

@@ -1,6 +1,7 @@
 """The core banking database: tables from the target schema, idempotent loads, reconciliation.
 
-SQLite by default (a real database file). Money is stored as exact decimal text and summed
+SQLite by default (a real database file), PostgreSQL when ONBOARD_DATABASE_URL is a
+postgresql:// URL (see onboard/postgres.py). Money is stored as exact decimal text and summed
 with Decimal, never as a binary float. A load is one transaction: it either lands whole or
 not at all, so a run killed during a load can simply load again.
 """
@@ -21,7 +22,10 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from onboard import postgres
+from onboard.errors import DatabaseUnavailable, OnboardError
 from onboard.schema import Entity, TargetSchema, load_schema
+from onboard.settings import load_settings
 
 TABLES = {"customer": "customers", "account": "accounts", "transaction": "transactions"}
 META_COLUMNS = "client TEXT, load_id TEXT NOT NULL, source_line INTEGER, row_sha256 TEXT NOT NULL, placeholder INTEGER NOT NULL DEFAULT 0"
@@ -31,15 +35,20 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _column_sql(name: str, field_type: str, required: bool, values: list[str] | None, key: str) -> str:
+def _column_sql(name: str, field_type: str, required: bool, values: list[str] | None, key: str, dialect: str = "sqlite") -> str:
     parts = [f'"{name}" TEXT']
     if name == key:
         parts.append("PRIMARY KEY")
     elif required:
         # Placeholder rows, created for references to records not yet onboarded, may lack values.
         parts.append(f'CHECK (placeholder = 1 OR "{name}" IS NOT NULL)')
-    if field_type == "date":
+    if field_type == "date" and dialect == "postgresql":
+        # An impossible date such as 2026-11-31 makes the cast fail, which rejects the row too.
+        parts.append(f"""CHECK ("{name}" IS NULL OR to_char("{name}"::date, 'YYYY-MM-DD') = "{name}")""")
+    elif field_type == "date":
         parts.append(f'CHECK ("{name}" IS NULL OR date("{name}") = "{name}")')
+    elif field_type == "decimal" and dialect == "postgresql":
+        parts.append(f"""CHECK ("{name}" IS NULL OR ("{name}" ~ '[0-9]' AND "{name}" !~ '[^0-9.-]'))""")
     elif field_type == "decimal":
         parts.append(f"""CHECK ("{name}" IS NULL OR ("{name}" GLOB '*[0-9]*' AND "{name}" NOT GLOB '*[^0-9.-]*'))""")
     elif field_type == "currency":
@@ -50,11 +59,11 @@ def _column_sql(name: str, field_type: str, required: bool, values: list[str] | 
     return " ".join(parts)
 
 
-def create_schema_sql(schema: TargetSchema) -> list[str]:
+def create_schema_sql(schema: TargetSchema, dialect: str = "sqlite") -> list[str]:
     statements = []
     for entity_name in ("customer", "account", "transaction"):
         entity = schema.entity(entity_name)
-        columns = [_column_sql(n, f.type, f.required, f.values, entity.key) for n, f in entity.fields.items()]
+        columns = [_column_sql(n, f.type, f.required, f.values, entity.key, dialect) for n, f in entity.fields.items()]
         for column, parent in entity.references.items():
             parent_entity = schema.entity(parent)
             columns.append(f'FOREIGN KEY ("{column}") REFERENCES {TABLES[parent]}("{parent_entity.key}")')
@@ -77,21 +86,104 @@ def create_schema_sql(schema: TargetSchema) -> list[str]:
             id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, thread_id TEXT, recipient TEXT NOT NULL,
             subject TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending')""",
     ]
+    if dialect == "postgresql":
+        statements = [s.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") for s in statements]
     return statements
+
+
+def _unavailable(path: Path, error: sqlite3.OperationalError, timeout_s: float) -> DatabaseUnavailable | None:
+    """Convert SQLite's locked, full and write errors to DatabaseUnavailable naming the next step; None for others."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return DatabaseUnavailable(
+            f"the core database {path} is locked by another connection (waited {timeout_s:g} s): {error}. "
+            "This step wrote nothing; resume the run once the other connection has finished"
+        )
+    if name == "SQLITE_FULL":
+        return DatabaseUnavailable(
+            f"the core database {path} is full: {error}. This step was rolled back and wrote nothing; "
+            "free disk space (or raise the file-size limit) and resume the run"
+        )
+    if name == "SQLITE_IOERR_WRITE":
+        # SQLite reports a write that failed outright (ENOSPC or EFBIG before the first byte,
+        # or a failing disk) as an I/O error rather than as SQLITE_FULL.
+        return DatabaseUnavailable(
+            f"the core database {path} could not be written ({name}: {error}): the disk may be full, a "
+            "file-size limit reached or the disk failing. This step was rolled back and wrote nothing; "
+            "fix the cause and resume the run"
+        )
+    return None
+
+
+_POSTGRES_SCHEMAS_CREATED: set[str] = set()
 
 
 @contextmanager
 def connect(path: Path):
+    """Open the core database, creating its tables. Raise DatabaseUnavailable when it is locked, full or unwritable.
+
+    With ONBOARD_DATABASE_URL set to a postgresql:// URL, that database is used and `path` is not.
+    """
+    settings = load_settings()
+    timeout_s = settings.database_busy_timeout_s
+    if settings.database_url and not postgres.is_postgres_url(settings.database_url):
+        raise OnboardError(
+            f"ONBOARD_DATABASE_URL must be a postgresql:// URL, not {postgres.redact(settings.database_url)!r}; "
+            "unset it to use the SQLite file in ONBOARD_HOME"
+        )
+    if settings.database_url:
+        with _connect_postgres(settings.database_url, timeout_s) as connection:
+            yield connection
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
-    connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute("PRAGMA journal_mode = WAL")
+    connection = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
     try:
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA journal_mode = WAL")
         for statement in create_schema_sql(load_schema()):
             connection.execute(statement)
         yield connection
+    except sqlite3.OperationalError as error:
+        clear = _unavailable(path, error, timeout_s)
+        if clear is None:
+            raise
+        raise clear from error
     finally:
         connection.close()
+
+
+@contextmanager
+def _connect_postgres(url: str, timeout_s: float):
+    import psycopg
+
+    connection = postgres.connect(url, timeout_s)
+    try:
+        if url not in _POSTGRES_SCHEMAS_CREATED:
+            postgres.create_schema(connection, create_schema_sql(load_schema(), "postgresql"))
+            _POSTGRES_SCHEMAS_CREATED.add(url)
+        yield connection
+    except psycopg.Error as error:
+        clear = postgres.unavailable(url, error, timeout_s)
+        if clear is None:
+            raise
+        raise clear from error
+    finally:
+        connection.close()
+
+
+def _begin_write(connection) -> None:
+    """Start a transaction that holds the write lock, so that loads run one at a time.
+
+    SQLite has one writer anyway. In PostgreSQL the lock on `loads` serialises loads only, so
+    that a second load of a file sees the first one committed; audit and outbox rows still
+    go in meanwhile.
+    """
+    if getattr(connection, "dialect", "sqlite") == "postgresql":
+        connection.execute("BEGIN")
+        connection.execute("LOCK TABLE loads IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        connection.execute("BEGIN IMMEDIATE")
 
 
 def audit(path: Path, action: str, actor: str, thread_id: str | None = None, run_id: str | None = None, detail: dict | None = None) -> None:
@@ -110,7 +202,7 @@ def notify(path: Path, thread_id: str | None, recipient: str, subject: str, body
         )
 
 
-def _verify_before_commit(connection: sqlite3.Connection, entity: Entity, load_id: str, expected: dict[str, Decimal] | None, rows_in: int) -> None:
+def _verify_before_commit(connection, entity: Entity, load_id: str, expected: dict[str, Decimal] | None, rows_in: int) -> None:
     """Check counts and control totals inside the load's transaction; raise to roll it back.
 
     `expected` holds the per-currency totals of the rows offered and not refused, or None
@@ -137,6 +229,7 @@ class LoadResult(BaseModel):
     placeholders: int
     conflicts: list[dict] = Field(default_factory=list)
     keys: list[str] = Field(default_factory=list)
+    already_loaded: bool = Field(False, description="the same file was loaded before with the same script; this is that load and nothing was written")
 
 
 def _cell_text(value) -> str | None:
@@ -184,6 +277,11 @@ def load_rows(
     `valid` is one frame or the frames of a file's chunks in order; one chunk is in memory at
     a time. A row whose key exists with different values is not overwritten: it is rejected
     as a conflict, unless the existing row is a placeholder, which it then replaces.
+
+    A file (by SHA-256) that was already loaded for this entity with the same script is not
+    loaded again. The result is then that earlier load, marked `already_loaded`, and nothing is
+    written. This covers two runs on the same file at once (BEGIN IMMEDIATE makes the second
+    wait for the first) and a run resumed after a crash between its commit and its checkpoint.
     """
     frames = [valid] if isinstance(valid, pd.DataFrame) else valid
     table = TABLES[entity.name]
@@ -197,8 +295,15 @@ def load_rows(
     expected: dict[str, Decimal] = defaultdict(Decimal)
     offered = 0
     with connect(path) as connection:
-        connection.execute("BEGIN IMMEDIATE")
+        _begin_write(connection)
         try:
+            earlier = connection.execute(
+                "SELECT load_id FROM loads WHERE file_sha256 = ? AND script_sha256 = ? AND entity = ? ORDER BY loaded_at, load_id LIMIT 1",
+                (file_sha256, script_sha256, entity.name),
+            ).fetchone()
+            if earlier is not None:
+                connection.execute("ROLLBACK")
+                return _earlier_load(connection, entity, earlier[0])
             connection.execute(
                 "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?)",
                 (load_id, thread_id, client, entity.name, file_sha256, script_sha256, rows_in, _now()),
@@ -221,7 +326,9 @@ def load_rows(
             _verify_before_commit(connection, entity, load_id, dict(expected) if amount else None, rows_in)
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            # SQLite may have rolled back by itself already, for example after SQLITE_FULL.
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise
     return LoadResult(
         load_id=load_id, entity=entity.name, rows_offered=offered, rows_inserted=counts["inserted"],
@@ -295,6 +402,20 @@ def _load_chunk(connection, entity: Entity, table: str, fields: list[str], frame
     return refused
 
 
+def _earlier_load(connection, entity: Entity, load_id: str) -> LoadResult:
+    """Describe a committed load from what it stored, for a run that offers the same file again."""
+    conflicts = [
+        {"line": line, "reason": reason}
+        for line, reason in connection.execute("SELECT source_line, reason FROM rejected_rows WHERE load_id = ? AND stage = 'load'", (load_id,))
+    ]
+    loaded = connection.execute("SELECT COUNT(*) FROM load_rows WHERE load_id = ?", (load_id,)).fetchone()[0]
+    return LoadResult(
+        load_id=load_id, entity=entity.name, rows_offered=loaded + len(conflicts), rows_inserted=0,
+        rows_existing=loaded, rows_updated=0, rows_conflicting=len(conflicts),
+        placeholders=0, conflicts=conflicts, already_loaded=True,
+    )
+
+
 class LoadVerificationError(RuntimeError):
     """The rows written do not add up to the rows offered; the load was rolled back."""
 
@@ -305,7 +426,7 @@ def _amount_columns(entity: Entity) -> tuple[str | None, str | None]:
     return amount, currency
 
 
-def _loaded_totals(connection: sqlite3.Connection, entity: Entity, load_id: str) -> dict[str, Decimal]:
+def _loaded_totals(connection, entity: Entity, load_id: str) -> dict[str, Decimal]:
     """Per-currency totals of the rows this load wrote or found, read back from the tables."""
     amount, currency = _amount_columns(entity)
     if not amount:

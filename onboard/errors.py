@@ -13,3 +13,10 @@ class InputFileError(OnboardError):
         self.problem = problem
         self.action = action
         super().__init__(f"{path}: {problem}. {action}")
+
+
+class DatabaseUnavailable(OnboardError):
+    """The core database is locked by another connection or full. The step that needed it wrote
+    nothing, and the run can be resumed from its last checkpoint once the database is usable."""
+
+    thread_id: str | None = None  # set by the graph runner, so that the message can name the run

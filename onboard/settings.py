@@ -44,6 +44,8 @@ class Settings:
     queue_url: str | None = None
     topic_arn: str | None = None
     ops_recipient: str = "operations"
+    database_busy_timeout_s: float = 30.0
+    database_url: str | None = None  # a postgresql:// URL replaces the SQLite file database_path
 
     def ensure(self) -> "Settings":
         for folder in (self.home, self.object_store, self.format_library):
@@ -95,4 +97,6 @@ def load_settings() -> Settings:
         queue_url=os.environ.get("ONBOARD_QUEUE_URL") or None,
         topic_arn=os.environ.get("ONBOARD_TOPIC_ARN") or None,
         ops_recipient=os.environ.get("ONBOARD_OPS_RECIPIENT") or "operations",
+        database_busy_timeout_s=float(os.environ.get("ONBOARD_DATABASE_BUSY_TIMEOUT_S", "30")),
+        database_url=os.environ.get("ONBOARD_DATABASE_URL") or None,
     )

@@ -15,6 +15,9 @@ Two backends, chosen by `run_script(backend=...)` or ONBOARD_SANDBOX_BACKEND (au
 Both set rlimits (address space, CPU time, file size, open files, processes) before exec and
 stop the whole sandbox at a wall-clock timeout. `auto` uses bwrap when it works and the
 fallback otherwise; `bwrap` never falls back. No backend runs the script in the caller's process.
+
+A third backend, E2B (serverless/sandbox_e2b.py), runs the script in a remote sandbox. It is
+used when ONBOARD_SANDBOX_BACKEND is `e2b`, or `auto` with E2B_API_KEY set.
 """
 
 from __future__ import annotations
@@ -483,7 +486,7 @@ def bwrap_problem(bwrap: str | None) -> str | None:
 def select_backend(requested: str, layout: PythonLayout, workdir: Path, limits: Limits) -> Backend | str:
     """Return the backend to use, or the reason none may be used."""
     if requested not in ("auto", "bwrap", "process"):
-        return f"unknown sandbox backend {requested!r}; expected auto, bwrap or process"
+        return f"unknown sandbox backend {requested!r}; expected auto, bwrap, process or e2b"
     if requested == "process":
         return process_backend(layout, workdir, limits, "requested")
     bwrap = shutil.which("bwrap")
@@ -846,6 +849,10 @@ def run_script(
 
     limits = Limits(memory_mb=memory_mb, cpu_s=math.ceil(timeout_s) + 1, file_size_mb=file_size_mb, timeout_s=timeout_s)
     requested = backend or os.environ.get("ONBOARD_SANDBOX_BACKEND", "auto")
+    if requested == "e2b" or (requested == "auto" and os.environ.get("E2B_API_KEY")):
+        from serverless.sandbox_e2b import run_in_e2b  # imported here: it imports this module
+
+        return run_in_e2b(script, table, line_numbers, limits, keep_output)
     workdir = prepare_workdir(script, table, line_numbers)
     try:
         chosen = select_backend(requested, python_layout(), workdir, limits)

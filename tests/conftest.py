@@ -15,7 +15,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 REALDATA = PROJECT.parent / "shared" / "realdata"
 SAMPLES = PROJECT / "samples"
 
-pytest_plugins = ["tests.moto_server"]
+pytest_plugins = ["tests.moto_server", "tests.e2b_standin", "tests.core_databases"]
 
 
 @pytest.fixture(autouse=True)
@@ -89,11 +89,21 @@ def _no_model_no_network(monkeypatch):
         pytest.fail(f"the test tried to reach beyond this machine: {', '.join(blocked[:5])}")
 
 
+@pytest.fixture(autouse=True)
+def _no_real_e2b(monkeypatch):
+    """Remove E2B settings of the developer's shell, so that `auto` never picks a live E2B sandbox.
+
+    The `e2b_standin` fixture sets them again for its local stand-in."""
+    for name in ("E2B_API_KEY", "E2B_ACCESS_TOKEN", "E2B_API_URL", "E2B_SANDBOX_URL", "E2B_DOMAIN", "E2B_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "home"
     monkeypatch.setenv("ONBOARD_HOME", str(folder))
     monkeypatch.delenv("ONBOARD_DATABASE", raising=False)
+    monkeypatch.delenv("ONBOARD_DATABASE_URL", raising=False)
     return folder
 
 
