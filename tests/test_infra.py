@@ -180,7 +180,7 @@ def test_upload_event_triggers_ingest():
     assert len(events) == 1
     assert events[0]["Properties"]["Bucket"] == {"Ref": "FilesBucket"}
     rules = events[0]["Properties"]["Filter"]["S3Key"]["Rules"]
-    assert {"Name": "prefix", "Value": "uploads/"} in rules, "without a prefix, ingest's own writes under runs/ would trigger it again"
+    assert {"Name": "prefix", "Value": "incoming/"} in rules, "without a prefix, ingest's own writes under runs/ would trigger it again"
 
 
 def test_definition_substitutions_fill_every_placeholder():
