@@ -25,7 +25,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from onboard.errors import OnboardError
+from onboard.errors import rebuild
 from serverless.events import FUNCTIONS as CONFIGS
 
 FUNCTIONS = tuple(CONFIGS)
@@ -33,7 +33,6 @@ FUNCTIONS = tuple(CONFIGS)
 PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
 # Environment a worker takes from its caller on each invocation: the function's configuration.
 FORWARDED_PREFIXES = ("ONBOARD_", "AWS_", "E2B_")
-USER_ERRORS = ("OnboardError", "InputFileError")
 TRANSIENT_LAMBDA_ERRORS = ("TooManyRequestsException", "ServiceException", "EC2ThrottledException", "ResourceNotReadyException")
 
 
@@ -60,8 +59,9 @@ def error_payload(error: BaseException) -> dict:
 
 
 def raise_for_error(function: str, payload: dict) -> None:
-    if payload.get("errorType") in USER_ERRORS:
-        raise OnboardError(payload.get("errorMessage", ""))
+    users = rebuild(payload.get("errorType") or "", payload.get("errorMessage", ""))
+    if users is not None:
+        raise users
     raise FunctionError(function, payload.get("errorType") or "Unhandled", payload.get("errorMessage", ""), payload.get("stackTrace"))
 
 
@@ -146,6 +146,7 @@ def _invoke_aws(function: str, event: dict) -> dict:
 
 def _serve(connection) -> None:
     """A worker's loop: one invocation at a time, like a warm Lambda execution environment."""
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
     while True:
         try:
             request = connection.recv()
@@ -158,6 +159,17 @@ def _serve(connection) -> None:
         os.environ.update(environment)
         os.chdir(cwd)
         connection.send(run_handler(function, event_text))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker at once when its caller is gone (killed, crashed).
+
+    A killed run must not leave a worker finishing a load on its own: the open transaction is
+    dropped with the process, and resuming the run loads the file whole.
+    """
+    while os.getppid() == parent:
+        time.sleep(0.1)
+    os._exit(70)
 
 
 def _rss_mb(pid: int) -> float:

@@ -261,7 +261,8 @@ def test_kill_during_execute_then_resume(core_database, home, tmp_path):
 
 def test_kill_during_load_then_resume(core_database, home, tmp_path):
     db = core_database
-    statement = write_statement(tmp_path / "statement.csv", 3000, "KL")
+    # Large enough that the load transaction lasts well over the 0.3 s the probe needs.
+    statement = write_statement(tmp_path / "statement.csv", 60000, "KL")
     thread = waiting_run(statement.path)
 
     approving = start_cli(["approve", thread, "--by", APPROVER, "--json"], home)

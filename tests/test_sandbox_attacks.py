@@ -555,14 +555,26 @@ def assert_contained(result: SandboxResult, target: Target) -> None:
     assert result.duration_s < TIMEOUT_S + 5
 
 
+# Processes that were running before the test (servers of other tests, warm function workers).
+_STARTED_EARLIER: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _note_earlier_processes():
+    _STARTED_EARLIER.clear()
+    _STARTED_EARLIER.update(descendants(os.getpid()))
+    yield
+
+
 def assert_no_leftover_processes(keep: set[int]) -> None:
     """Check that no process of the run remains, allowing 3 s for the kernel to finish killing.
 
     The `subreaper` fixture makes orphans descendants of this test process, so they count too.
+    Processes that were already running when the test began are not the run's.
     """
     deadline = time.monotonic() + 3
     while True:
-        leftover = [pid for pid in descendants(os.getpid()) if pid not in keep]
+        leftover = [pid for pid in descendants(os.getpid()) if pid not in keep and pid not in _STARTED_EARLIER]
         if not leftover or time.monotonic() > deadline:
             break
         time.sleep(0.1)
