@@ -172,6 +172,18 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(70)
 
 
+def _running(pid: int) -> bool:
+    """True while `pid` is a live process (not gone, not a zombie).
+
+    multiprocessing's own check says "alive" for a worker that another process has reaped.
+    """
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def _rss_mb(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/statm") as handle:
@@ -205,10 +217,7 @@ class _Pool:
         timeout_s = float(os.environ.get("ONBOARD_FUNCTION_TIMEOUT_S", config.timeout_s))
         memory_mb = int(os.environ.get("ONBOARD_FUNCTION_MEMORY_MB", config.memory_mb))
         request = (function, _encode(function, event, "request"), {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_PREFIXES)}, os.getcwd())
-        with self.lock:
-            worker = self.idle.pop() if self.idle else None
-        if worker is None or not worker.process.is_alive():
-            worker = self._start()
+        worker = self._take_idle()
         try:
             worker.connection.send(request)
         except (BrokenPipeError, OSError) as error:
@@ -225,7 +234,7 @@ class _Pool:
             if peak > memory_mb:
                 self._discard(worker)
                 raise FunctionError(function, "Runtime.OutOfMemory", f"Runtime exited with error: signal: killed (memory {peak:.0f} MB over the configured {memory_mb} MB)")
-            if not worker.process.is_alive():
+            if not worker.process.is_alive() or not _running(worker.process.pid):
                 code = worker.process.exitcode
                 self._discard(worker)
                 raise FunctionError(function, "Runtime.ExitError", f"Runtime exited with error: exit status {code}")
@@ -245,6 +254,17 @@ class _Pool:
         if not ok:
             raise_for_error(function, payload)
         return payload
+
+    def _take_idle(self) -> _Worker:
+        """A warm worker that is still running, or a new one. Workers that died while idle are dropped."""
+        while True:
+            with self.lock:
+                worker = self.idle.pop() if self.idle else None
+            if worker is None:
+                return self._start()
+            if _running(worker.process.pid) and worker.process.is_alive():
+                return worker
+            self._discard(worker)
 
     def _discard(self, worker: _Worker) -> None:
         if worker.process.is_alive():

@@ -178,3 +178,17 @@ def test_chunked_run_loads_every_row_in_order_and_traces_each_tool(home, monkeyp
     assert len(rows) == 11
     assert sum(Decimal(amount) for _, amount in rows) == Decimal("-2965.85")
     assert rejected == [(15,)]
+
+
+def test_worker_killed_while_idle_is_replaced(home):
+    import os
+    import signal
+
+    from serverless import invoker
+
+    invoke("notify", {"recipient": "ops", "subject": "first", "body": "b"})
+    for worker in list(invoker._POOL.idle):
+        os.kill(worker.process.pid, signal.SIGKILL)
+        # Reaped by someone else, as a subreaper does: multiprocessing still calls it alive.
+        os.waitpid(worker.process.pid, 0)
+    assert invoke("notify", {"recipient": "ops", "subject": "second", "body": "b"})["queued"] is True
