@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from typing import Any
 
@@ -300,6 +301,7 @@ def execute(state: dict) -> dict:
     compiled = state["compiled"]
     approved_sha = state["reuse"]["script_sha256"] if state.get("reuse") else state["approval"]["script_sha256"]
     ingest = state["ingest"]
+    started = time.monotonic()
     with progress.track("execute", ingest["rows_read"]) as advance:
         result = integrator.execute(state["run_id"], state["spec"]["entity"], compiled["script_key"], approved_sha,
                                     ingest["chunk_keys"], runtime.settings().max_workers, advance)
@@ -308,7 +310,7 @@ def execute(state: dict) -> dict:
         _notify_failed(state, f"execute failed: {result['error']}")
         return {"execution": result, "status": "failed", "error": f"execute failed: {result['error']}", "trace": _trace("execute", error=result["error"])}
     _audit(state, "executed", script_sha256=approved_sha, rows=result["run"]["rows"], rejected=result["validation"]["rows_rejected"])
-    update = {"execution": result, "status": "executed", "trace": _trace("execute", tools=["run_script", "validate"], rows=result["run"]["rows"], chunks=result["run"]["chunks"])}
+    update = {"execution": result, "status": "executed", "trace": _trace("execute", tools=["run_script", "validate"], rows=result["run"]["rows"], chunks=result["run"]["chunks"], seconds=round(time.monotonic() - started, 3))}
     if state.get("reuse"):
         update["reused_format"] = f"{state['reuse']['format_id']} v{state['reuse']['version']}"
         _audit(state, "reused", format_id=state["reuse"]["format_id"], version=state["reuse"]["version"])
@@ -321,6 +323,7 @@ def after_execute(state: dict) -> str:
 
 def integrate(state: dict) -> dict:
     approved_sha = state["execution"]["run"]["script_sha256"]
+    started = time.monotonic()
     with progress.track("load", state["execution"]["validation"]["rows_valid"]) as advance:
         result = integrator.load_and_reconcile(state["run_id"], _thread_id() or state["run_id"], state.get("client"), state["spec"]["entity"], state["execution"], state["ingest"], approved_sha, state.get("client_contact"))
         advance(state["execution"]["validation"]["rows_valid"])
@@ -337,7 +340,7 @@ def integrate(state: dict) -> dict:
         reasons = (state["execution"].get("validation") or {}).get("rejected", [])[:3]
         status = "failed"
         error = "no row was loaded: every row was rejected (" + "; ".join(r["reason"] for r in reasons) + ")"
-    update = {"load": result["load"], "reconciliation": recon, "status": status, "error": error, "trace": _trace("integrator", tools=["load", "reconcile", "notify"], passed=recon["passed"])}
+    update = {"load": result["load"], "reconciliation": recon, "status": status, "error": error, "trace": _trace("integrator", tools=["load", "reconcile", "notify"], passed=recon["passed"], seconds=round(time.monotonic() - started, 3))}
     # model-backed integrator: explains a failed reconciliation in words
     return model_agents.merge_trace(update, model_agents.integrator_step(state, recon, error))
 

@@ -92,8 +92,10 @@ def render(packet: dict, source_rows: list[dict]) -> str:
             + "</div>"
         )
     validation = packet.get("validation") or {}
-    rejected = _table(["line", "reason"], [[r["line"], r["reason"]] for r in validation.get("rejected", [])], ["bad"] * len(validation.get("rejected", [])))
-    unmapped = _table(["name", "kind", "reason"], [[u["name"], u["kind"], u["reason"]] for u in packet.get("unmapped", [])])
+    rejected = (_table(["line", "reason"], [[r["line"], r["reason"]] for r in validation.get("rejected", [])], ["bad"] * len(validation.get("rejected", [])))
+                if validation.get("rejected") else "<p>no trial row was rejected</p>")
+    unmapped = (_table(["name", "kind", "reason"], [[u["name"], u["kind"], u["reason"]] for u in packet.get("unmapped", [])])
+                if packet.get("unmapped") else "<p>none: every source column is mapped and every required field has a source</p>")
     problems = "".join(f"<li>{e(p)}</li>" for p in packet.get("problems", [])) or "<li>none</li>"
     isolation = "".join(f"<li>{e(i)}</li>" for i in (packet.get("trial") or {}).get("isolation", []))
     return (
