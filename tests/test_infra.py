@@ -479,3 +479,17 @@ def test_reconcile_mismatch_notifies_failure(sfn_engine, tmp_path):
     assert cause["passed"] is False
     assert cause["totals_loaded"] == {"EUR": "25.10"}
     assert invoked_functions(sfn, execution) == ["Load", "Reconcile", "Notify"]
+
+
+def test_template_limits_match_the_local_invoker():
+    """Each function gets the same timeout and memory on AWS as the local invoker enforces."""
+    resources = load_template()["Resources"]
+    declared = {}
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        command = resource["Properties"]["ImageConfig"]["Command"][0]
+        name = command.split("/")[-1].removesuffix(".handler")
+        declared[name] = (resource["Properties"]["Timeout"], resource["Properties"]["MemorySize"])
+    for name, config in FUNCTION_CONFIGS.items():
+        assert declared[name] == (int(config.timeout_s), config.memory_mb), name
