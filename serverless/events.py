@@ -123,7 +123,7 @@ class NotifyEvent(Event):
 
 
 class FunctionConfig(BaseModel):
-    """What Lambda would enforce on each invocation: seconds of wall time and MB of memory."""
+    """Limits Lambda enforces on each invocation: seconds of wall time and MB of memory."""
 
     timeout_s: float
     memory_mb: int

@@ -145,7 +145,7 @@ def _invoke_aws(function: str, event: dict) -> dict:
 # Local worker processes --------------------------------------------------------------------
 
 def _serve(connection) -> None:
-    """A worker's loop: one invocation at a time, like a warm Lambda execution environment."""
+    """Serve invocations one at a time, like a warm Lambda execution environment."""
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
     while True:
         try:
@@ -175,7 +175,7 @@ def _exit_with_parent(parent: int) -> None:
 def _running(pid: int) -> bool:
     """True while `pid` is a live process (not gone, not a zombie).
 
-    multiprocessing's own check says "alive" for a worker that another process has reaped.
+    multiprocessing's own check reports a worker that another process has reaped as alive.
     """
     try:
         with open(f"/proc/{pid}/stat") as handle:
@@ -256,7 +256,7 @@ class _Pool:
         return payload
 
     def _take_idle(self) -> _Worker:
-        """A warm worker that is still running, or a new one. Workers that died while idle are dropped."""
+        """Return a warm worker that is still running, or start one; drop workers that died while idle."""
         while True:
             with self.lock:
                 worker = self.idle.pop() if self.idle else None
