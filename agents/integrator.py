@@ -6,12 +6,16 @@ Offline strategy: fixed steps through the run_script, validate, load, reconcile 
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import TimeoutError as FuturesTimeout
 
 from langchain_core.runnables.config import ContextThreadPoolExecutor
 
 from serverless import runtime
 from serverless.invoker import FunctionError
 from tools import tool_by_name
+
+# Seconds between reads of the load's progress object.
+PROGRESS_POLL_S = 0.5
 
 PROMPT = """You are the integrator of a bank's client-onboarding team. Explain in plain words why
 a reconciliation failed and which rows or totals to look at."""
@@ -89,10 +93,14 @@ def combine_reports(reports: list[dict], sample_limit: int = 50) -> dict:
     }
 
 
-def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: str, execution: dict, ingest: dict, script_sha256: str, contact: str | None = None) -> dict:
-    """Load, reconcile and notify operations and the client. A load whose own checks fail is rolled back and reported."""
+def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: str, execution: dict, ingest: dict, script_sha256: str,
+                       contact: str | None = None, progress=None) -> dict:
+    """Load, reconcile and notify operations and the client. A load whose own checks fail is rolled back and reported.
+
+    `progress(rows)` is called as the load reports chunks done.
+    """
     try:
-        load = _load(run_id, thread_id, client, entity, execution, ingest, script_sha256)
+        load = _load(run_id, thread_id, client, entity, execution, ingest, script_sha256, progress)
     except FunctionError as error:
         if error.error_type != "LoadVerificationError":
             raise
@@ -118,10 +126,34 @@ def load_and_reconcile(run_id: str, thread_id: str, client: str | None, entity: 
     return {"load": load, "reconciliation": reconciliation, "error": None}
 
 
-def _load(run_id: str, thread_id: str, client: str | None, entity: str, execution: dict, ingest: dict, script_sha256: str) -> dict:
-    return tool_by_name("load").invoke({
+def _load(run_id: str, thread_id: str, client: str | None, entity: str, execution: dict, ingest: dict, script_sha256: str, progress=None) -> dict:
+    progress_key = f"runs/{run_id}/progress/load.json"
+    event = {
         "run_id": run_id, "thread_id": thread_id, "client": client, "entity": entity,
         "valid_keys": execution["valid_keys"], "rejected_keys": execution["rejected_keys"],
-        "bad_rows_key": ingest.get("bad_rows_key"), "file_sha256": ingest["sha256"],
+        "bad_rows_key": ingest.get("bad_rows_key"), "progress_key": progress_key, "file_sha256": ingest["sha256"],
         "script_sha256": script_sha256, "rows_in": ingest["data_rows"],
-    })
+    }
+    if progress is None:
+        return tool_by_name("load").invoke(event)
+    # The load is one invocation; its progress object is read while it runs.
+    with ContextThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(tool_by_name("load").invoke, event)
+        shown = 0
+        while True:
+            try:
+                return pending.result(timeout=PROGRESS_POLL_S)
+            except FuturesTimeout:
+                pass
+            finally:
+                done = _rows_done(progress_key)
+                if done > shown:
+                    progress(done - shown)
+                    shown = done
+
+
+def _rows_done(progress_key: str) -> int:
+    try:
+        return int(runtime.read_json(progress_key).get("rows_done", 0))
+    except (OSError, ValueError, KeyError):
+        return 0

@@ -325,8 +325,8 @@ def integrate(state: dict) -> dict:
     approved_sha = state["execution"]["run"]["script_sha256"]
     started = time.monotonic()
     with progress.track("load", state["execution"]["validation"]["rows_valid"]) as advance:
-        result = integrator.load_and_reconcile(state["run_id"], _thread_id() or state["run_id"], state.get("client"), state["spec"]["entity"], state["execution"], state["ingest"], approved_sha, state.get("client_contact"))
-        advance(state["execution"]["validation"]["rows_valid"])
+        result = integrator.load_and_reconcile(state["run_id"], _thread_id() or state["run_id"], state.get("client"), state["spec"]["entity"],
+                                               state["execution"], state["ingest"], approved_sha, state.get("client_contact"), advance)
     if result["error"]:
         _audit(state, "load_rolled_back", reason=result["error"])
         return {"status": "failed", "error": result["error"], "trace": _trace("integrator", tools=["load", "notify"], error=result["error"])}

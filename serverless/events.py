@@ -78,6 +78,7 @@ class LoadEvent(Event):
     rejected_keys: list[str] = Field(default_factory=list, description="object keys of the rows the transform rejected")
     chunks: list[dict[str, Any]] | None = Field(None, description="instead of the two key lists: the validate results of each chunk, in order, as a Step Functions Map returns them")
     bad_rows_key: str | None = Field(None, description="object key of the rows the reader could not parse")
+    progress_key: str | None = Field(None, description="object key where the load writes {rows_done} after each chunk, for a progress bar")
     file_sha256: str
     script_sha256: str
     rows_in: int = Field(ge=0)
