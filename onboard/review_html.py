@@ -70,7 +70,7 @@ def _model_section(packet: dict) -> str:
     if critique:
         parts.append(f"<p>reviewer (model), {e(critique['verdict'])}: {e(critique['critique'])}</p>")
     for custom in packet.get("model_written_code", []):
-        parts.append(f"<h3 class='warn'>model-written code for {e(custom['field'])}</h3><pre>{e(custom['code'])}</pre>")
+        parts.append(f"<h3 class='warn'>model-written code for {e(custom['field'])}</h3>{_highlighted(custom['code'])}")
     return "".join(parts)
 
 
@@ -115,6 +115,15 @@ def render(packet: dict, source_rows: list[dict]) -> str:
         f"<h2>Trial: {validation.get('rows_valid', '?')} of {validation.get('rows_in', '?')} rows valid</h2>{rejected}"
         f"<h2>Before and after</h2>{''.join(side_by_side)}"
         f"<h2>Sandbox</h2><ul>{isolation}</ul>"
-        f"<h2>Script</h2><pre>{e(packet['script'])}</pre>"
+        f"<h2>Script</h2>{_highlighted(packet['script'])}"
         "</body></html>"
     )
+
+
+def _highlighted(code: str) -> str:
+    """Python source as HTML with inline colours, so the page needs no style sheet or script."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    return highlight(code, PythonLexer(), HtmlFormatter(noclasses=True, nowrap=False))

@@ -193,7 +193,9 @@ def test_review_page_in_headless_chromium(home):
     assert any(cells[0] == "15" and "31/11/2026" in cells[1] for cells in rejected)
 
     script = dom.xpath("//pre")[0].text_content()
-    assert script == packet["script"]
+    assert script.rstrip("\n") == packet["script"].rstrip("\n")
+    # Syntax highlighting: keywords and strings carry their own inline colour.
+    assert dom.xpath("//pre//span[contains(@style, 'color')]")
     assert packet["script_sha256"] in dom.xpath("//code/text()")
 
     screenshot = home.parent / "review.png"
