@@ -11,7 +11,7 @@ import re
 from agents.matcher import MatchResult, _is_birth_number, match, normalise
 from onboard import values as v
 from onboard.schema import Entity, load_schema
-from onboard.spec import FieldMapping, MappingSpec, SourceFormat, UnmappedItem
+from onboard.spec import FieldMapping, MappingSpec, SourceFormat, UnmappedItem, is_preamble_column, preamble_column
 from serverless.profiling import ColumnProfile
 
 PROMPT = """You are the analyst of a bank's client-onboarding team. You receive column profiles
@@ -178,6 +178,9 @@ def build_spec(
 
     defaults = defaults or {}
     overrides = {k: v for k, v in (overrides or {}).items() if k in entity.fields}
+    # Preamble columns are not table columns: only the rules below map them.
+    profiles = [p for p in profiles if not is_preamble_column(p.name)]
+    frame_values = {k: values for k, values in frame_values.items() if not is_preamble_column(k)}
     result = match(entity, profiles, frame_values, exclude)
     for target, columns in overrides.items():
         forced = set(columns)
@@ -241,7 +244,16 @@ def build_spec(
         if entity.name == "transaction" and target not in mapped:
             found = _preamble_value(source, kind)
             if found:
-                mappings.append(FieldMapping(target=target, transform="constant", params={"value": found[1]}, confidence=0.8, rationale=f"taken from the line {found[0]!r} above the table"))
+                key, value = found
+                column = preamble_column(key)
+                if column in source.columns and (kind == "account" or source.preamble[key].strip() == value):
+                    # Read from each file's own line, so a reused format takes the new file's value.
+                    transform = "iban_normalize" if kind == "account" else "copy"
+                    mappings.append(FieldMapping(target=target, sources=[column], transform=transform, confidence=0.8,
+                                                 rationale=f"taken from the line {key!r} above the table, in each file"))
+                else:
+                    # NOTE: a currency inside a longer line is kept as this file's constant.
+                    mappings.append(FieldMapping(target=target, transform="constant", params={"value": value}, confidence=0.8, rationale=f"taken from the line {key!r} above the table"))
                 mapped.add(target)
     if entity.key not in mapped and entity.name == "transaction":
         # Statement lines often carry no id; customers and accounts without one are not records.

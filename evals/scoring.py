@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 
 from evals.cases import Case
+from onboard.spec import is_preamble_column
 
 
 @dataclass
@@ -36,7 +37,12 @@ class MappingScore:
 
 
 def proposed_pairs(spec: dict) -> dict[str, tuple[frozenset[str], float]]:
-    return {m["target"]: (frozenset(m["sources"]), m["confidence"]) for m in spec.get("mappings", []) if m["sources"]}
+    # A value from the lines above the table is scored like a constant: it has no table column.
+    return {
+        m["target"]: (frozenset(m["sources"]), m["confidence"])
+        for m in spec.get("mappings", [])
+        if m["sources"] and not all(is_preamble_column(s) for s in m["sources"])
+    }
 
 
 def score_mapping(case: Case, spec: dict) -> MappingScore:

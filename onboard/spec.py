@@ -53,6 +53,28 @@ TransformName = Literal[
 ]
 
 
+# Lines above a table ("Account;GB33...") become columns named with this prefix, one value
+# on every row, so a script reads each file's own value and a reused format never carries
+# the first file's account over to the next.
+PREAMBLE_COLUMN_PREFIX = "preamble:"
+
+
+def preamble_column(key: str) -> str:
+    return f"{PREAMBLE_COLUMN_PREFIX}{key}"
+
+
+def is_preamble_column(name: str) -> bool:
+    return name.startswith(PREAMBLE_COLUMN_PREFIX)
+
+
+def add_preamble_columns(frame, source: "SourceFormat") -> None:
+    """Add the preamble's values as columns of `frame` and name them in `source.columns`."""
+    added = {preamble_column(key): value for key, value in source.preamble.items() if preamble_column(key) not in frame.columns}
+    for column, value in added.items():
+        frame[column] = value
+    source.columns = list(source.columns) + [c for c in added if c not in source.columns]
+
+
 class SourceFormat(BaseModel):
     kind: Literal[
         "csv", "xlsx", "xls", "json", "swift_mt", "bai2", "nacha",

@@ -12,7 +12,7 @@ from fake_models import client_data, factory, tool_reply
 from agents import llm, masking
 from agents.analyst import propose
 from onboard.reader import read_table
-from onboard.spec import CustomTransform, FieldMapping, MappingSpec
+from onboard.spec import CustomTransform, FieldMapping, MappingSpec, add_preamble_columns
 from serverless.compiler import compile_spec
 from serverless.policy import check_script
 from serverless.profiling import profile_table
@@ -22,6 +22,7 @@ SAMPLE = SAMPLES / "northwind_2026-11.csv"
 
 def _northwind():
     table = read_table(SAMPLE, str(SAMPLE), None)
+    add_preamble_columns(table.frame, table.source)
     profiles = profile_table(table.frame)
     values = {c: [str(x) for x in table.frame[c]] for c in table.frame.columns}
     spec, _ = propose(profiles, values, table.source, entity="transaction")
@@ -94,9 +95,8 @@ def test_masking_per_column():
     assert all(len(c["samples"]) <= masking.SAMPLE_ROWS for c in columns.values())
 
 
-def test_masked_params_hide_preamble_iban():
-    _, profiles, values, spec = _northwind()
-    account = spec.mapping_for("account_id").model_dump()
+def test_masked_params_hide_constant_iban():
+    account = FieldMapping(target="account_id", transform="constant", params={"value": "GB33BUKB20201555555555"}).model_dump()
     assert masking.mask_params(account, set())["value"] == "XX99XXXX99999999999999"
 
 
@@ -175,12 +175,15 @@ def test_fake_model_drives_graph(home, monkeypatch):
     assert packet["model_usage"]["analyst"]["input_tokens"] == 900
     assert packet["model_usage"]["reviewer"]["output_tokens"] == 40
     assert packet["model_usage_total"]["total_tokens"] == 900 + 300 + 400 + 10 + 500 + 40
-    # The model saw the masked offline constant, and the real IBAN was put back.
+    # The account comes from the line above the table, read per file, whatever the model saw.
     account = next(m for m in packet["mappings"] if m["target"] == "account_id")
-    assert account["params"]["value"] == "GB33BUKB20201555555555"
+    assert account["sources"] == ["preamble:Account"]
+    assert packet["preview"][0]["account_id"] == "GB33BUKB20201555555555"
     assert {agent for agent, _ in seen} == {"analyst", "coder", "reviewer"}
     for agent, messages in seen:
         system, user = _system_and_user(messages)
+        # The account line above the table reaches the model masked.
+        assert "GB33BUKB20201555555555" not in system + user
         assert "<client_data>\n" not in system
         assert "Counterparty" not in system
         assert "<client_data>\n" in user

@@ -14,7 +14,7 @@ import pandas as pd
 
 from onboard.errors import InputFileError
 from onboard.reader import ParsedTable, read_table, stream_table
-from onboard.spec import SourceFormat
+from onboard.spec import SourceFormat, add_preamble_columns
 from onboard.storage import sha256_file
 from serverless import reception, runtime
 
@@ -54,6 +54,7 @@ def handler(event: dict, context=None) -> dict:
     for part in parts:
         frame = part.frame
         frame.insert(0, "_line", pd.Series(part.line_numbers, index=frame.index, dtype="int64"))
+        add_preamble_columns(frame, source_format)
         for start in range(0, max(len(frame), 1), chunk_rows):
             if chunk_keys and not len(frame):
                 break
