@@ -241,6 +241,8 @@ def _check_approver(state: dict, answer: dict, approvals: list[dict]) -> str | N
     by = answer["by"]
     if not by:
         return "an approval must name the approver"
+    if settings.approver_must_differ and not state.get("started_by"):
+        return "this run does not record who started it, so the maker-checker rule cannot be checked; start the run again with --by NAME"
     if settings.approver_must_differ and by == (state.get("started_by") or ""):
         return f"{by} started this run and may not approve it (approver must differ from the maker)"
     if any(a["by"] == by for a in approvals):

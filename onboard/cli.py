@@ -215,6 +215,7 @@ def run(
     client: Optional[str] = typer.Option(None, help="client name, recorded with the load and the format"),
     default: list[str] = typer.Option([], "--default", help="FIELD=VALUE for a field the file lacks (repeatable), e.g. currency=CZK"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the rich view"),
+    by: Optional[str] = typer.Option(None, "--by", help="who starts the run (the maker), recorded in the audit; default: your login name"),
 ) -> None:
     """Onboard FILE: map, review, stop for approval (asks on a terminal), load and reconcile."""
     if entity not in ENTITY_CHOICES:
@@ -224,7 +225,7 @@ def run(
     _run_errors(read_table, file, str(file), None if entity == "auto" else entity)
     from graph import runner
 
-    summary = _run_errors(runner.start, str(file.resolve()), entity, client, _parse_defaults(default), os.environ.get("USER"))
+    summary = _run_errors(runner.start, str(file.resolve()), entity, client, _parse_defaults(default), by or _login_name())
     if summary["status"] == "failed" and summary.get("error") and "rows_in" not in summary:
         # Receive and analyst failures are about the input; execute and load failures are not.
         input_problem = not summary["error"].startswith(("execute failed", "the load was rolled back"))
@@ -233,6 +234,15 @@ def run(
         summary = _ask(summary)
     _print_summary(summary, as_json)
     raise typer.Exit(_exit_code(summary))
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry for this uid
+        return ""
 
 
 @app.command()
@@ -366,15 +376,18 @@ def review(
     thread: str = typer.Argument(...),
     html_path: Path = typer.Option(..., "--html", help="write the review packet as a self-contained HTML page to this file"),
 ) -> None:
-    """Write a waiting run's review packet as an HTML page: mapping picture, before/after rows, script."""
+    """Write a run's review packet as an HTML page: mapping picture, before/after rows, script.
+
+    For a run no longer waiting, the page shows the last packet a person decided on.
+    """
     from graph import runner
     from onboard.review_html import render
     from serverless import runtime
 
-    summary = _run_errors(runner.status, thread)
-    packet = summary.get("review_packet")
+    summary = _run_errors(runner.status, thread, True)
+    packet = summary.get("review_packet") or summary.get("last_review_packet")
     if not packet:
-        _fail(f"run {thread} is {summary['status']}, not waiting for approval; only a waiting run has a review packet", EXIT_NOT_FOUND)
+        _fail(f"run {thread} is {summary['status']} and never stopped for approval, so it has no review packet", EXIT_NOT_FOUND)
     state = runner.values(thread)
     table = runtime.read_frame(state["ingest"]["table_key"])
     lines = {row.get("_line") for row in packet.get("preview", [])}
@@ -453,9 +466,11 @@ def map_file(
         _fail(f"--entity {entity!r} is not one of {', '.join(ENTITY_CHOICES)}", EXIT_BAD_INPUT)
     from agents.analyst import propose
     from onboard.reader import read_table
+    from onboard.spec import add_preamble_columns
     from serverless.profiling import profile_table
 
     table = _run_errors(read_table, file, str(file), None if entity == "auto" else entity)
+    add_preamble_columns(table.frame, table.source)
     profiles = profile_table(table.frame)
     values = {c: [str(x) for x in table.frame[c]] for c in table.frame.columns}
     from agents.analyst import NoEntityFits

@@ -88,6 +88,34 @@ def test_second_file_reuses_approved_format(home):
     assert listed[0]["hash_ok"] is True
 
 
+def test_reused_format_takes_each_files_own_account(home):
+    first = _json(onboard_cli(["run", str(SAMPLE), "--json", "--client", "Northwind"], home))
+    onboard_cli(["approve", first["thread_id"], "--by", "Dana Reviewer"], home)
+    other_account = home.parent / "northwind_other_account.csv"
+    other_account.write_bytes(SAMPLE_NEXT_MONTH.read_bytes().replace(b"GB33BUKB20201555555555", b"GB94BARC10201530093459"))
+
+    result = _json(onboard_cli(["run", str(other_account), "--json", "--client", "Northwind"], home))
+
+    assert result["status"] == "loaded"
+    assert result["reused_format"].startswith("fmt-")
+    accounts = _rows(home, "SELECT account_id, COUNT(*) FROM transactions GROUP BY account_id ORDER BY account_id")
+    assert accounts == [("GB33BUKB20201555555555", 11), ("GB94BARC10201530093459", 4)]
+
+
+def test_maker_cannot_approve_own_run(home):
+    checked = {"ONBOARD_APPROVER_MUST_DIFFER": "true"}
+    started = _json(onboard_cli(["run", str(SAMPLE), "--json", "--by", "maker"], home, extra_env=checked))
+
+    own = onboard_cli(["approve", started["thread_id"], "--by", "maker", "--json"], home, extra_env=checked)
+    other = onboard_cli(["approve", started["thread_id"], "--by", "checker", "--json"], home, extra_env=checked)
+
+    assert _json(own)["status"] == "waiting_for_approval"
+    assert _json(other)["status"] == "loaded"
+    refused = _rows(home, "SELECT actor, detail FROM audit WHERE action = 'approval_refused'")
+    assert refused[0][0] == "maker"
+    assert "approver must differ" in refused[0][1]
+
+
 def test_same_file_twice_loads_nothing_new(home):
     first = _json(onboard_cli(["run", str(SAMPLE), "--json"], home))
     onboard_cli(["approve", first["thread_id"], "--by", "Dana Reviewer"], home)
