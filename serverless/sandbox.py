@@ -23,6 +23,7 @@ used when ONBOARD_SANDBOX_BACKEND is `e2b`, or `auto` with E2B_API_KEY set.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 from collections import Counter
 import importlib.util
 import json
@@ -55,6 +56,12 @@ log = logging.getLogger(__name__)
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 UNPRIVILEGED_UID = 65534  # "nobody" on Debian
+# As root, each sandbox runs as its own user id from this range, because RLIMIT_NPROC counts
+# the processes and threads of a user id host-wide: with one shared id, concurrent sandboxes
+# (and a fork bomb in any of them) used up one budget and a normal script hung at start.
+# The ids have no passwd entry and own no host file.
+SANDBOX_UID_BASE = 0x7E000000
+SANDBOX_UID_SPAN = 1 << 20
 CLONE_NEWNET = 0x40000000
 NETWORK_SETUP_FAILED = 97  # exit status of the fallback's preexec when unshare() fails
 
@@ -64,9 +71,7 @@ REPORT_LIMIT = 200_000  # bytes of result.json read
 FILE_SIZE_MB = 1024  # default RLIMIT_FSIZE, which also bounds output.parquet
 SCRATCH_MB = 64  # size of each tmpfs (/tmp and the working folder) in the bwrap backend
 OPEN_FILES_LIMIT = 256
-# RLIMIT_NPROC, which counts threads too.
-# NOTE: run as root, the kernel counts every process of user nobody on the host against it, so
-# concurrent sandboxes share this budget and one fork bomb can make another run fail.
+# RLIMIT_NPROC, which counts threads too; per sandbox user id (see SANDBOX_UID_BASE).
 PROCESS_LIMIT = 64
 DRAIN_AFTER_EXIT_S = 1.0  # how long to read pipes still open after the sandbox process ended
 
@@ -298,6 +303,17 @@ def seccomp_descriptor() -> int | None:
 # Backends
 
 
+def sandbox_uid(workdir: Path | None) -> int:
+    """The user id a run's script gets: its own when the product runs as root, else nobody.
+
+    Derived from the run's private working folder, so every part of one run agrees on it.
+    """
+    if workdir is None or os.geteuid() != 0:
+        return UNPRIVILEGED_UID
+    digest = hashlib.sha256(workdir.name.encode("utf-8")).digest()
+    return SANDBOX_UID_BASE + int.from_bytes(digest[:4], "big") % SANDBOX_UID_SPAN
+
+
 def bwrap_command(bwrap: str, setpriv: str | None, layout: PythonLayout, workdir: Path | None, payload: list[str], seccomp_fd: int | None) -> list[str]:
     """Build the bwrap command line. With `workdir` None it leaves out the working files (start check).
 
@@ -342,7 +358,7 @@ def bwrap_command(bwrap: str, setpriv: str | None, layout: PythonLayout, workdir
 
     command += [layout.executable, "-I", "-S", "-B", SANDBOX_RUNNER, "--init", "--"]
     if as_root:
-        uid = str(UNPRIVILEGED_UID)
+        uid = str(sandbox_uid(workdir))
         command += [setpriv, "--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
     return command + payload
 
@@ -404,7 +420,8 @@ def bwrap_backend(bwrap: str, layout: PythonLayout, workdir: Path, limits: Limit
         "read-only view of only the interpreter, the shared libraries, site-packages and the onboard package",
         f"writable: a {SCRATCH_MB} MiB tmpfs /tmp and working folder, plus output.parquet and result.json",
         "no network (empty network namespace)",
-        f"runs as user nobody ({UNPRIVILEGED_UID}) with no capabilities and no_new_privs",
+        (f"runs as an unprivileged user of its own (id {sandbox_uid(workdir)}) with no capabilities and no_new_privs" if as_root
+         else "runs as nobody in a user namespace (the invoking user outside) with no capabilities and no_new_privs"),
         *limit_descriptions(limits, processes=True),
     ]
     return Backend(
@@ -421,11 +438,11 @@ def process_backend(layout: PythonLayout, workdir: Path, limits: Limits, reason:
     as_root = os.geteuid() == 0
     command = runner_arguments(layout.executable, str(RUNNER), str(workdir), layout)
     if as_root:
-        command += ["--drop-to", str(UNPRIVILEGED_UID)]
+        command += ["--drop-to", str(sandbox_uid(workdir))]
     isolation = [
         f"NOTE: fallback backend, weaker than bubblewrap ({reason}): a separate process with no mount or PID namespace",
         "own network namespace (no network)" if as_root else "NOTE: network not isolated (needs root for a network namespace)",
-        f"runs as user nobody ({UNPRIVILEGED_UID}) after its imports; it can read every file nobody can read, /etc/passwd included"
+        f"runs as an unprivileged user of its own (id {sandbox_uid(workdir)}) after its imports; it can read every world-readable file, /etc/passwd included"
         if as_root else "NOTE: runs as the invoking user and can read all of that user's files",
         "NOTE: a child process that leaves the process group outlives the timeout until its CPU-time limit",
         "NOTE: the working folder is on disk; only each file's size is limited, not their total",
@@ -806,7 +823,7 @@ def finish(result: SandboxResult, outcome: ChildOutcome, backend: Backend, limit
 
 
 def prepare_workdir(script: str, table: pd.DataFrame, line_numbers: list[int]) -> Path:
-    """Write the input files into a new private folder, with the files the sandbox writes owned by nobody."""
+    """Write the input files into a new private folder, with the files the sandbox writes owned by its user."""
     workdir = Path(tempfile.mkdtemp(prefix="onboard-sandbox-"))
     frame = table.copy()
     frame.insert(0, "_line", pd.Series(line_numbers, index=frame.index, dtype="int64"))
@@ -819,8 +836,9 @@ def prepare_workdir(script: str, table: pd.DataFrame, line_numbers: list[int]) -
         os.chmod(workdir / name, 0o644)
     if os.geteuid() == 0:
         # The fallback backend writes into the folder itself; bwrap only into the two bound files.
+        uid = sandbox_uid(workdir)
         for path in (workdir, workdir / "output.parquet", workdir / "result.json"):
-            os.chown(path, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
+            os.chown(path, uid, uid)
     os.chmod(workdir, 0o700)
     return workdir
 

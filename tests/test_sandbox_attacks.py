@@ -669,7 +669,7 @@ def test_isolation_reported(tmp_path):
     assert result.exit_status == 0
     assert result.backend == "bwrap"
     assert "no network (empty network namespace)" in result.isolation
-    assert any(line.startswith("runs as user nobody") for line in result.isolation)
+    assert any(line.startswith(("runs as an unprivileged user of its own", "runs as nobody in a user namespace")) for line in result.isolation)
 
 
 @needs_bwrap
@@ -788,3 +788,28 @@ def test_sandbox_killed_mid_run(backend, predicate, exit_status, tmp_path):
     assert result.output_path is None
     assert result.duration_s < 15
     assert_no_leftover_processes(keep=set())
+
+
+@needs_bwrap
+@pytest.mark.skipif(os.geteuid() != 0, reason="per-sandbox user ids are used when the product runs as root")
+def test_fork_bomb_does_not_starve_a_concurrent_sandbox(tmp_path):
+    """A fork bomb fills its own process budget; a sandbox started beside it still runs."""
+    import threading
+
+    bomb = next(attack for attack in ATTACKS if attack.name == "fork_bomb")
+    outcome = {}
+
+    def run_bomb():
+        outcome["bomb"] = run_script(bomb.script, TABLE, LINES, timeout_s=TIMEOUT_S, memory_mb=MEMORY_MB, check_policy=False,
+                                     keep_output=tmp_path / "bomb.parquet", backend="bwrap")
+
+    thread = threading.Thread(target=run_bomb)
+    thread.start()
+    time.sleep(1.5)  # the bomb has reached its process limit by now
+    normal = run_script("def transform(source):\n    return source\n", TABLE, LINES, timeout_s=TIMEOUT_S, memory_mb=MEMORY_MB,
+                        keep_output=tmp_path / "normal.parquet", backend="bwrap")
+    thread.join()
+
+    assert normal.status == "ok", normal.message
+    assert normal.rows == 2
+    assert outcome["bomb"].status == "timeout"
