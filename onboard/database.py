@@ -256,6 +256,17 @@ def _current_rows(connection: sqlite3.Connection, table: str, key: str, wanted: 
     return found
 
 
+def _keys_in_load(connection, load_id: str, wanted: set[str]) -> set[str]:
+    """The wanted keys that this load has already recorded in load_rows."""
+    found: set[str] = set()
+    ordered = sorted(k for k in wanted if k is not None)
+    for start in range(0, len(ordered), 500):
+        batch = ordered[start:start + 500]
+        marks = ", ".join("?" for _ in batch)
+        found.update(row[0] for row in connection.execute(f"SELECT row_key FROM load_rows WHERE load_id = ? AND row_key IN ({marks})", [load_id, *batch]))
+    return found
+
+
 def _row_sha(values: dict) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
@@ -290,8 +301,6 @@ def load_rows(
     load_id = f"load-{uuid.uuid4().hex[:16]}"
     counts = Counter()
     conflicts: list[dict] = []
-    # Key -> first 8 bytes of its row digest, to find a key repeated within the file.
-    written: dict[str, bytes] = {}
     expected: dict[str, Decimal] = defaultdict(Decimal)
     offered = 0
     with connect(path) as connection:
@@ -311,7 +320,7 @@ def load_rows(
             for frame in frames:
                 offered += len(frame)
                 counts["placeholder"] += _add_placeholders(connection, entity, frame, client, load_id)
-                refused = _load_chunk(connection, entity, table, fields, frame, client, load_id, written, counts)
+                refused = _load_chunk(connection, entity, table, fields, frame, client, load_id, counts)
                 conflicts += [{"line": line, "reason": reason} for line, reason in refused]
                 if amount and amount in frame.columns:
                     refused_lines = {line for line, _ in refused}
@@ -357,21 +366,28 @@ def _add_placeholders(connection, entity: Entity, frame: pd.DataFrame, client: s
 
 
 def _load_chunk(connection, entity: Entity, table: str, fields: list[str], frame: pd.DataFrame, client: str | None,
-                load_id: str, written: dict[str, bytes], counts: Counter) -> list[tuple[int | None, str]]:
-    """Insert, confirm or replace each row of one chunk; returns the refused rows (line, reason)."""
+                load_id: str, counts: Counter) -> list[tuple[int | None, str]]:
+    """Insert, confirm or replace each row of one chunk; returns the refused rows (line, reason).
+
+    A key seen earlier in the same file is found in this load's load_rows, not in memory, so a
+    large file's load holds one chunk at a time.
+    """
     placeholders_sql = ", ".join("?" for _ in fields)
     column_sql = ", ".join(f'"{f}"' for f in fields)
     assignments = ", ".join(f'"{f}" = ?' for f in fields)
     rows = _row_values(frame, fields)
     lines = [int(x) for x in frame["_line"]] if "_line" in frame.columns else [None] * len(rows)
-    current = _current_rows(connection, table, entity.key, {row[entity.key] for row in rows})
+    keys = {row[entity.key] for row in rows}
+    current = _current_rows(connection, table, entity.key, keys)
+    # Keys an earlier chunk of this file already wrote, with the digest stored for them.
+    written = {key: current[key][0] for key in _keys_in_load(connection, load_id, keys) if key in current}
     inserts, updates, outcomes, refused = [], [], [], []
     for values, line in zip(rows, lines):
         key = values[entity.key]
         digest = _row_sha(values)
         if key in written:
             # The same key twice in one file: one row in the table, the second refused.
-            if written[key] == bytes.fromhex(digest[:16]):
+            if written[key] == digest:
                 reason = f"{entity.key} {key!r} appears twice in the file"
             else:
                 reason = f"{entity.key} {key!r} already exists with different values (loaded by {load_id}); not overwritten"
@@ -390,7 +406,7 @@ def _load_chunk(connection, entity: Entity, table: str, fields: list[str], frame
         else:
             refused.append((line, f"{entity.key} {key!r} already exists with different values (loaded by {found[2]}); not overwritten"))
             continue
-        written[key] = bytes.fromhex(digest[:16])
+        written[key] = digest
         outcomes.append((load_id, key, outcome))
         counts[outcome] += 1
     connection.executemany(
@@ -427,19 +443,25 @@ def _amount_columns(entity: Entity) -> tuple[str | None, str | None]:
 
 
 def _loaded_totals(connection, entity: Entity, load_id: str) -> dict[str, Decimal]:
-    """Per-currency totals of the rows this load wrote or found, read back from the tables."""
+    """Per-currency totals of the rows this load wrote or found, read back from the tables.
+
+    The rows are summed as the cursor yields them, so a load of a million rows is not held in memory.
+    """
     amount, currency = _amount_columns(entity)
     if not amount:
         return {}
     key = entity.key
-    select_currency = f', t."{currency}"' if currency else ""
-    rows = connection.execute(
-        f'SELECT t."{key}", t."{amount}"{select_currency} FROM {TABLES[entity.name]} t JOIN load_rows l ON l.row_key = t."{key}" WHERE l.load_id = ?',
+    select_currency = f't."{currency}"' if currency else "NULL"
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    cursor = connection.execute(
+        f'SELECT t."{amount}", {select_currency} FROM {TABLES[entity.name]} t JOIN load_rows l ON l.row_key = t."{key}" WHERE l.load_id = ?',
         (load_id,),
-    ).fetchall()
-    rows = [tuple(None if cell is None else str(cell) for cell in row) for row in rows]
-    frame = pd.DataFrame(rows, columns=[key, amount] + ([currency] if currency else []), dtype=object)
-    return _totals(frame, amount, currency)
+    )
+    for value, ccy in cursor:
+        if _missing(value):
+            continue
+        totals["(none)" if _missing(ccy) else str(ccy)] += Decimal(str(value))
+    return dict(totals)
 
 
 class Reconciliation(BaseModel):

@@ -149,3 +149,27 @@ def test_unknown_database_url_is_rejected(home, monkeypatch):
     with pytest.raises(OnboardError, match="must be a postgresql:// URL") as raised:
         load(transactions((2, "U1", "ACC-1", "2026-11-02", "1.00", "EUR")), "2" * 64)
     assert "secret" not in str(raised.value)
+
+
+def test_repeated_key_found_across_chunks(core_database):
+    """A key repeated in a later chunk is refused as in one frame, with the same reasons."""
+    whole = transactions(
+        (2, "T1", "ACC-1", "2026-11-02", "10.50", "EUR"),
+        (3, "T2", "ACC-1", "2026-11-03", "-4.25", "EUR"),
+        (4, "T1", "ACC-1", "2026-11-02", "10.50", "EUR"),
+        (5, "T2", "ACC-1", "2026-11-03", "7.00", "EUR"),
+    )
+    chunks = [whole.iloc[:2].reset_index(drop=True), whole.iloc[2:].reset_index(drop=True)]
+
+    result = database.load_rows(
+        load_settings().database_path, load_schema().entity("transaction"), iter(chunks), [],
+        thread_id="test", client="tester", file_sha256="c" * 64, script_sha256=SCRIPT_SHA, rows_in=len(whole),
+    )
+
+    assert (result.rows_offered, result.rows_inserted, result.rows_conflicting) == (4, 2, 2)
+    reasons = {c["line"]: c["reason"] for c in result.conflicts}
+    assert "appears twice" in reasons[4]
+    assert "already exists with different values" in reasons[5]
+    recon = database.reconcile(load_settings().database_path, load_schema().entity("transaction"), result, iter(chunks), len(whole), 0)
+    assert recon.passed, recon.checks
+    assert recon.totals_loaded == {"EUR": "6.25"}
