@@ -264,3 +264,58 @@ def test_hand_written_script_goes_through_policy(home):
     packet = _json(onboard_cli(["status", waiting["thread_id"], "--json", "--packet"], home))
     assert packet["origin"] == "hand-written script"
     assert any("import of 'os'" in p for p in packet["problems"])
+
+
+def test_script_changed_after_approval_is_refused(home):
+    waiting = _json(onboard_cli(["run", str(SAMPLE), "--json"], home))
+    scripts = list((home / "objects" / "runs").glob("*/scripts/*.py"))
+    assert len(scripts) == 1
+    scripts[0].write_text(scripts[0].read_text(encoding="utf-8") + "\n# changed after review\n", encoding="utf-8")
+
+    approved = onboard_cli(["approve", waiting["thread_id"], "--by", "Dana Reviewer", "--json"], home)
+
+    result = _json(approved)
+    assert approved.returncode == 1
+    assert result["status"] == "failed"
+    assert "differs from the approved" in result["error"]
+    assert _rows(home, "SELECT COUNT(*) FROM transactions")[0][0] == 0
+    refused = _rows(home, "SELECT detail FROM audit WHERE action = 'execute_failed'")
+    assert "HashMismatch" in refused[0][0]
+
+
+def test_tampered_library_script_is_refused_and_reported(home):
+    first = _json(onboard_cli(["run", str(SAMPLE), "--json", "--client", "Northwind"], home))
+    onboard_cli(["approve", first["thread_id"], "--by", "Dana Reviewer"], home)
+    stored = list((home / "formats" / "scripts").glob("*.py"))
+    assert len(stored) == 1
+    stored[0].write_text(stored[0].read_text(encoding="utf-8").replace("def transform", "def transform  ", 1), encoding="utf-8")
+
+    listed = json.loads(onboard_cli(["formats", "list", "--json"], home).stdout)
+    second = _json(onboard_cli(["run", str(SAMPLE_NEXT_MONTH), "--json", "--client", "Northwind"], home))
+
+    assert listed[0]["hash_ok"] is False
+    assert second["status"] == "waiting_for_approval"
+    assert not second.get("reused_format")
+    refused = _rows(home, "SELECT detail FROM audit WHERE action = 'format_refused'")
+    assert "no longer matches its approved SHA-256" in refused[0][0]
+
+
+def test_edited_spec_is_recompiled_and_reviewed(home):
+    waiting = _json(onboard_cli(["run", str(SAMPLE), "--json"], home))
+    packet = json.loads(onboard_cli(["status", waiting["thread_id"], "--packet", "--json"], home).stdout)
+    spec = packet["spec"]
+    spec["mappings"] = [m for m in spec["mappings"] if m["target"] != "reference"]
+    edited = home.parent / "edited_spec.json"
+    edited.write_text(json.dumps(spec), encoding="utf-8")
+
+    answered = _json(onboard_cli(["edit", waiting["thread_id"], "--spec", str(edited), "--by", "Dana Reviewer", "--json"], home))
+    again = json.loads(onboard_cli(["status", waiting["thread_id"], "--packet", "--json"], home).stdout)
+    loaded = _json(onboard_cli(["approve", waiting["thread_id"], "--by", "Dana Reviewer", "--json"], home))
+
+    assert answered["status"] == "waiting_for_approval"
+    assert "reference" not in [m["target"] for m in again["mappings"]]
+    assert again["script_sha256"] != packet["script_sha256"]
+    assert loaded["status"] == "loaded"
+    assert _rows(home, "SELECT COUNT(*) FROM transactions WHERE reference IS NOT NULL")[0][0] == 0
+    actions = [a for (a,) in _rows(home, "SELECT action FROM audit WHERE thread_id = ? ORDER BY id", waiting["thread_id"])]
+    assert "reviewed" in actions[actions.index("edited"):], "the edited spec is reviewed again"
