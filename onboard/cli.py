@@ -220,9 +220,9 @@ def run(
     """Onboard FILE: map, review, stop for approval (asks on a terminal), load and reconcile."""
     if entity not in ENTITY_CHOICES:
         _fail(f"--entity {entity!r} is not one of {', '.join(ENTITY_CHOICES)}", EXIT_BAD_INPUT)
-    from onboard.reader import read_table
+    from onboard.reader import check_readable
 
-    _run_errors(read_table, file, str(file), None if entity == "auto" else entity)
+    _run_errors(check_readable, file, str(file), None if entity == "auto" else entity)
     from graph import runner
 
     summary = _run_errors(runner.start, str(file.resolve()), entity, client, _parse_defaults(default), by or _login_name())
@@ -606,9 +606,9 @@ def formats_add(
 
 
 def read_table_for_cli(file: Path, entity: str):
-    from onboard.reader import read_table
+    from onboard.reader import check_readable
 
-    return read_table(file, str(file), None if entity == "auto" else entity)
+    check_readable(file, str(file), None if entity == "auto" else entity)
 
 
 @formats_app.command("list")

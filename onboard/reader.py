@@ -419,6 +419,20 @@ def stream_table(path: Path, display_name: str | None = None, chunk_rows: int = 
     return StreamedTable(source=source, chunks=_chunks(path, name, source, columns, chunk_rows))
 
 
+def check_readable(path: Path, display_name: str | None = None, entity: str | None = None) -> None:
+    """Raise InputFileError when `path` cannot be read, reading a large delimited file's first rows only.
+
+    A caller checks a file before it starts a run; reading a large file whole here would hold
+    it all in this process's memory.
+    """
+    streamed = stream_table(path, display_name, 1000)
+    if streamed is None:
+        read_table(path, display_name, entity)
+        return
+    if next(streamed.chunks, None) is None:
+        raise InputFileError(display_name or str(path), "has a header but no data rows", "Ask the client for an export that contains rows")
+
+
 def _chunks(path: Path, name: str, source: SourceFormat, columns: list[str], chunk_rows: int) -> Iterator[ParsedTable]:
     csv.field_size_limit(MAX_CELL_CHARS * 10)
     width, kept = len(columns), source.columns

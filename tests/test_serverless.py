@@ -192,3 +192,19 @@ def test_worker_killed_while_idle_is_replaced(home):
         # Reaped by someone else, as a subreaper does: multiprocessing still calls it alive.
         os.waitpid(worker.process.pid, 0)
     assert invoke("notify", {"recipient": "ops", "subject": "second", "body": "b"})["queued"] is True
+
+
+def test_check_reads_only_the_head_of_a_large_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(reader, "STREAM_HEAD_BYTES", 4096)
+    path = _northwind_rows(tmp_path / "large.csv", 5000)
+    raw = path.read_bytes()
+    # A bad byte far past the head: the quick check passes, and the full read names it.
+    path.write_bytes(raw[:-40] + b"\xff" + raw[-39:])
+
+    reader.check_readable(path, "large.csv")
+
+    with pytest.raises(OnboardError, match="large.csv"):
+        list(reader.stream_table(path, "large.csv", 1000).chunks)
+    with pytest.raises(OnboardError, match="file not found"):
+        reader.check_readable(tmp_path / "missing.csv", "missing.csv")
