@@ -843,6 +843,23 @@ def prepare_workdir(script: str, table: pd.DataFrame, line_numbers: list[int]) -
     return workdir
 
 
+def finish_outcome(outcome: ChildOutcome, backend: Backend, limits: Limits, workdir: Path, line_numbers: list[int], keep_output: Path | None) -> SandboxResult:
+    """Build the result of a finished sandbox process and check its output (any backend)."""
+    result = SandboxResult(
+        status="ok",
+        stdout=outcome.stdout.decode("utf-8", "replace"),
+        stderr=outcome.stderr.decode("utf-8", "replace"),
+        stdout_truncated=outcome.stdout_total > len(outcome.stdout),
+        stderr_truncated=outcome.stderr_total > len(outcome.stderr),
+        duration_s=round(outcome.duration_s, 3),
+        peak_memory_mb=round(outcome.peak_memory_mb, 1),
+        exit_status=outcome.exit_status,
+        backend=backend.name,
+        isolation=backend.isolation,
+    )
+    return finish(result, outcome, backend, limits, workdir, line_numbers, keep_output)
+
+
 def run_script(
     script: str,
     table: pd.DataFrame,
@@ -881,18 +898,6 @@ def run_script(
         except OSError as error:
             log.exception("could not start the sandbox process (backend %s)", chosen.name)
             return SandboxResult(status="error", error_name="SandboxSetupError", message=f"could not start the sandbox process: {error}", backend=chosen.name, isolation=chosen.isolation)
-        result = SandboxResult(
-            status="ok",
-            stdout=outcome.stdout.decode("utf-8", "replace"),
-            stderr=outcome.stderr.decode("utf-8", "replace"),
-            stdout_truncated=outcome.stdout_total > len(outcome.stdout),
-            stderr_truncated=outcome.stderr_total > len(outcome.stderr),
-            duration_s=round(outcome.duration_s, 3),
-            peak_memory_mb=round(outcome.peak_memory_mb, 1),
-            exit_status=outcome.exit_status,
-            backend=chosen.name,
-            isolation=chosen.isolation,
-        )
-        return finish(result, outcome, chosen, limits, workdir, line_numbers, keep_output)
+        return finish_outcome(outcome, chosen, limits, workdir, line_numbers, keep_output)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -2,7 +2,7 @@
 
 Used by `serverless.sandbox.run_script` when ONBOARD_SANDBOX_BACKEND is `e2b`, or `auto` with
 E2B_API_KEY set. It returns the same SandboxResult as the local backends and applies the same
-output contract, because the result is finished by `serverless.sandbox.finish`.
+output contract, because the result is finished by `serverless.sandbox.finish_outcome`.
 
 One run is one new sandbox, killed afterwards. The backend uploads the script, the input table
 (input.parquet), the sandbox runner and the `onboard` package modules that generated scripts
@@ -33,7 +33,7 @@ from serverless.sandbox import (
     ChildOutcome,
     Limits,
     SandboxResult,
-    finish,
+    finish_outcome,
     prepare_workdir,
 )
 
@@ -218,16 +218,4 @@ def outcome_from(report: dict) -> ChildOutcome:
 
 def finish_remote(outcome: ChildOutcome, limits: Limits, workdir: Path, line_numbers: list[int], keep_output: Path | None) -> SandboxResult:
     backend = Backend(name=BACKEND_NAME, command=[], preexec=lambda: None, isolation=isolation(limits))
-    result = SandboxResult(
-        status="ok",
-        stdout=outcome.stdout.decode("utf-8", "replace"),
-        stderr=outcome.stderr.decode("utf-8", "replace"),
-        stdout_truncated=outcome.stdout_total > len(outcome.stdout),
-        stderr_truncated=outcome.stderr_total > len(outcome.stderr),
-        duration_s=round(outcome.duration_s, 3),
-        peak_memory_mb=round(outcome.peak_memory_mb, 1),
-        exit_status=outcome.exit_status,
-        backend=BACKEND_NAME,
-        isolation=backend.isolation,
-    )
-    return finish(result, outcome, backend, limits, workdir, line_numbers, keep_output)
+    return finish_outcome(outcome, backend, limits, workdir, line_numbers, keep_output)
