@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -65,6 +67,17 @@ def core_database(request, home, monkeypatch):
         monkeypatch.delenv("ONBOARD_DATABASE_URL", raising=False)
         yield CoreDatabase("sqlite")
         return
+    with fresh_postgres_schema() as (url, schema):
+        monkeypatch.setenv("ONBOARD_DATABASE_URL", url)
+        yield CoreDatabase("postgresql", url, schema)
+
+
+@contextmanager
+def fresh_postgres_schema() -> Iterator[tuple[str, str]]:
+    """Create a schema on the test server and yield (URL whose search_path is it, schema); drop it afterwards.
+
+    Skips the test when ONBOARD_TEST_POSTGRES_URL is unset.
+    """
     server = os.environ.get("ONBOARD_TEST_POSTGRES_URL")
     if not server:
         pytest.skip("ONBOARD_TEST_POSTGRES_URL is not set: run .ci/start-postgres and export the URL it prints")
@@ -72,12 +85,10 @@ def core_database(request, home, monkeypatch):
 
     schema = f"onboard_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
+        admin.execute(f'CREATE SCHEMA "{schema}"')
     separator = "&" if "?" in server else "?"
-    url = f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
-    monkeypatch.setenv("ONBOARD_DATABASE_URL", url)
     try:
-        yield CoreDatabase("postgresql", url, schema)
+        yield f"{server}{separator}options={quote(f'-csearch_path={schema}')}", schema
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -12,13 +12,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
 from conftest import SAMPLES, onboard_cli
+from core_databases import fresh_postgres_schema
 
 SAMPLE = (SAMPLES / "northwind_2026-11.csv").resolve()
 
@@ -31,20 +30,8 @@ def _json(completed) -> dict:
 @pytest.fixture
 def checkpoint_url():
     """Return a URL whose search_path is a fresh schema, so runs of other tests never collide."""
-    base = os.environ.get("ONBOARD_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("ONBOARD_TEST_POSTGRES_URL is unset: run .ci/start-postgres and export the URL it prints")
-    import psycopg
-
-    schema = f"onboard_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_postgres_schema() as (url, _):
+        yield url
 
 
 def _checkpointed_threads(url: str) -> set[str]:
