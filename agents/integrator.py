@@ -78,7 +78,7 @@ def execute(run_id: str, entity: str, script_key: str, approved_sha256: str, chu
 
 
 def combine_reports(reports: list[dict], sample_limit: int = 50) -> dict:
-    """One validation report for the whole file from the reports of its chunks."""
+    """Combine the validation reports of a file's chunks into one report for the whole file."""
     failures: Counter[str] = Counter()
     for report in reports:
         failures.update(report["failures_by_field"])

@@ -41,7 +41,7 @@ def review(run_id: str, entity: str, spec: dict, compiled: dict, table_key: str,
     checked = tool_by_name("validate").invoke({"run_id": run_id, "entity": entity, "output_key": trial["output_key"], "purpose": "trial"})
     report = checked["report"]
     if report["rows_in"] and not report["rows_valid"]:
-        # Shown to the approver; not a reason to re-map, since no field stands out.
+        # Shown to the approver. It is no reason to re-map, because no single field is at fault.
         spec_gaps.append(f"none of the {report['rows_in']} trial rows converts: approving this spec would load nothing")
     sources = {m["target"]: m["sources"] for m in spec["mappings"]}
     for field, count in sorted(report["failures_by_field"].items()):

@@ -36,7 +36,7 @@ COUNTERPARTIES = ["Fabrikam Utilities", "Adatum Corporation", "Northwind Payroll
 
 
 def generate(path: Path, rows: int, seed: int = 7) -> None:
-    """A Northwind statement export with `rows` transactions, unique ids and exact amounts."""
+    """Write a Northwind statement export with `rows` transactions, unique ids and exact amounts."""
     rng = random.Random(seed)
     day0 = dt.date(2026, 1, 1)
     with path.open("w", encoding="utf-8", newline="\n") as out:
@@ -105,7 +105,7 @@ def seed_format(home: Path) -> None:
 
 
 def product_run(path: Path, home: Path, workers: int) -> dict:
-    """One `onboard run` of the large file in its own process: seconds per step and peak memory of the run's processes."""
+    """Run `onboard run` on the large file in its own process; return seconds per step and the peak memory of its processes."""
     onboard, env = _onboard(home, workers)
     result, total, peak = measured([onboard, "run", str(path), "--client", "benchmark", "--json"], env)
     if result.returncode != 0:
@@ -120,7 +120,7 @@ def product_run(path: Path, home: Path, workers: int) -> dict:
 
 
 def reference_run(path: Path, database: Path) -> dict:
-    """The reference pipeline in a fresh interpreter, measured the same way as the product's run."""
+    """Run the reference pipeline in a fresh interpreter, measured the same way as the product's run."""
     result, total, peak = measured([sys.executable, __file__, "--reference", str(path), str(database)], dict(os.environ))
     if result.returncode != 0:
         raise SystemExit(f"reference run failed: {result.stderr[-2000:]}")
@@ -162,7 +162,7 @@ def reference_pipeline(path: Path, database: Path) -> int:
 
 
 def cold_imports() -> list[tuple[str, float, float]]:
-    """Each handler's cold import time (median of 3 fresh interpreters) and the size of what it imports."""
+    """Measure each handler's cold import time (median of 3 fresh interpreters) and the size of what it imports."""
     import subprocess
 
     from serverless.events import FUNCTIONS

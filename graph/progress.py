@@ -1,4 +1,4 @@
-"""Progress of the long steps (execute, load), drawn by whoever runs the graph.
+"""Progress of the long steps (execute, load), drawn by the program that runs the graph.
 
 Nodes report rows done; the CLI installs a reporter that draws a bar on a terminal. With no
 reporter installed (tests, the server, a pipe) reporting costs nothing.

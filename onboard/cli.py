@@ -638,7 +638,7 @@ def formats_list(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @contextmanager
 def _progress_bar(step: str, total_rows: int):
-    """A bar on stderr for a long step: rows done, rows per second, time left."""
+    """Draw a progress bar on stderr for a long step: rows done, rows per second, time left."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),

@@ -205,7 +205,7 @@ def notify(path: Path, thread_id: str | None, recipient: str, subject: str, body
 def _verify_before_commit(connection, entity: Entity, load_id: str, expected: dict[str, Decimal] | None, rows_in: int) -> None:
     """Check counts and control totals inside the load's transaction; raise to roll it back.
 
-    `expected` holds the per-currency totals of the rows offered and not refused, or None
+    `expected` contains the per-currency totals of the rows offered and not rejected, or None
     when the entity has no amount.
     """
     loaded = connection.execute("SELECT COUNT(*) FROM load_rows WHERE load_id = ?", (load_id,)).fetchone()[0]
@@ -239,7 +239,7 @@ def _cell_text(value) -> str | None:
 
 
 def _row_values(valid: pd.DataFrame, fields: list[str]) -> list[dict]:
-    """Each row as {field: text or None}; a field the frame lacks is None."""
+    """Return each row as {field: text or None}; a field the frame lacks is None."""
     columns = {f: ([_cell_text(x) for x in valid[f].tolist()] if f in valid.columns else [None] * len(valid)) for f in fields}
     return [dict(zip(fields, cells)) for cells in zip(*(columns[f] for f in fields))] if len(valid) else []
 
@@ -257,7 +257,7 @@ def _current_rows(connection: sqlite3.Connection, table: str, key: str, wanted: 
 
 
 def _keys_in_load(connection, load_id: str, wanted: set[str]) -> set[str]:
-    """The wanted keys that this load has already recorded in load_rows."""
+    """Return the keys among `wanted` that this load has already recorded in load_rows."""
     found: set[str] = set()
     ordered = sorted(k for k in wanted if k is not None)
     for start in range(0, len(ordered), 500):
@@ -367,10 +367,10 @@ def _add_placeholders(connection, entity: Entity, frame: pd.DataFrame, client: s
 
 def _load_chunk(connection, entity: Entity, table: str, fields: list[str], frame: pd.DataFrame, client: str | None,
                 load_id: str, counts: Counter) -> list[tuple[int | None, str]]:
-    """Insert, confirm or replace each row of one chunk; returns the refused rows (line, reason).
+    """Insert, confirm or replace each row of one chunk, and return the rejected rows (line, reason).
 
     A key seen earlier in the same file is found in this load's load_rows, not in memory, so a
-    large file's load holds one chunk at a time.
+    large file's load keeps one chunk in memory at a time.
     """
     placeholders_sql = ", ".join("?" for _ in fields)
     column_sql = ", ".join(f'"{f}"' for f in fields)

@@ -63,13 +63,13 @@ def read_frame(key: str) -> pd.DataFrame:
 
 
 def iter_frames(keys: list[str]) -> Iterator[pd.DataFrame]:
-    """The frames under `keys` one at a time, in key order: memory holds one chunk."""
+    """Yield the frames under `keys` one at a time, in key order, so memory keeps one chunk."""
     for key in keys:
         yield read_frame(key)
 
 
 def read_frames(keys: list[str]) -> pd.DataFrame:
-    """The frames under `keys` as one, in key order (the chunks of one table)."""
+    """Read the frames under `keys` into one, in key order (the chunks of one table)."""
     frames = [read_frame(key) for key in keys]
     if not frames:
         return pd.DataFrame()

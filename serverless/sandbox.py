@@ -57,8 +57,8 @@ log = logging.getLogger(__name__)
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 UNPRIVILEGED_UID = 65534  # "nobody" on Debian
 # As root, each sandbox runs as its own user id from this range, because RLIMIT_NPROC counts
-# the processes and threads of a user id host-wide: with one shared id, concurrent sandboxes
-# (and a fork bomb in any of them) used up one budget and a normal script hung at start.
+# the processes and threads of a user id host-wide. With one shared id, concurrent sandboxes
+# (and a fork bomb in any of them) used up one budget, and a normal script hung at start.
 # The ids have no passwd entry and own no host file.
 SANDBOX_UID_BASE = 0x7E000000
 SANDBOX_UID_SPAN = 1 << 20
@@ -304,7 +304,7 @@ def seccomp_descriptor() -> int | None:
 
 
 def sandbox_uid(workdir: Path | None) -> int:
-    """The user id a run's script gets: its own when the product runs as root, else nobody.
+    """Return the user id a run's script runs as: its own when the product runs as root, else 65534 (nobody).
 
     Derived from the run's private working folder, so every part of one run agrees on it.
     """

@@ -20,7 +20,7 @@ pytest_plugins = ["tests.moto_server", "tests.e2b_standin", "tests.core_database
 
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch):
-    """Point every AWS client at a closed local port with fake keys, so a test that forgets the
+    """Point every AWS client at a closed local port with fake keys, so a test without the
     moto fixture fails at once instead of reaching AWS; the `aws` fixture overrides the endpoint."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

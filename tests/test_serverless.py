@@ -33,7 +33,7 @@ def _northwind_rows(path: Path, rows: int) -> Path:
 
 # The local invoker keeps Lambda's contract ------------------------------------------------
 
-def test_handler_error_comes_back_in_lambdas_shape(home):
+def test_handler_error_lambda_shape(home):
     with pytest.raises(FunctionError) as raised:
         invoke("compile_spec", {"run_id": "r1", "spec": {"entity": "transaction", "mappings": "not a list"}})
     assert raised.value.function == "compile_spec"
@@ -42,25 +42,25 @@ def test_handler_error_comes_back_in_lambdas_shape(home):
     assert raised.value.stack_trace, "Lambda reports the stack trace of an unhandled error"
 
 
-def test_event_with_unknown_field_is_refused(home):
+def test_event_unknown_field_rejected(home):
     with pytest.raises(FunctionError) as raised:
         invoke("notify", {"recipient": "ops", "subject": "s", "body": "b", "recipeint": "typo"})
     assert raised.value.error_type == "ValidationError"
     assert "recipeint" in raised.value.error_message
 
 
-def test_bad_input_file_is_the_users_error_not_a_function_error(home, tmp_path):
+def test_bad_input_file_user_error(home, tmp_path):
     with pytest.raises(OnboardError, match="file not found"):
         invoke("ingest", {"run_id": "r1", "path": str(tmp_path / "missing.csv")})
 
 
-def test_payload_over_lambdas_limit_is_refused(home):
+def test_payload_over_limit_rejected(home):
     with pytest.raises(FunctionError) as raised:
         invoke("notify", {"recipient": "ops", "subject": "s", "body": "x" * (7 << 20)})
     assert raised.value.error_type == "RequestEntityTooLargeException"
 
 
-def test_timeout_kills_the_worker_and_the_next_call_works(home, tmp_path, monkeypatch):
+def test_timeout_kills_worker_then_recovers(home, tmp_path, monkeypatch):
     data = _northwind_rows(tmp_path / "big.csv", 30_000)
     monkeypatch.setenv("ONBOARD_FUNCTION_TIMEOUT_S", "0.05")
     with pytest.raises(FunctionError) as raised:
@@ -72,7 +72,7 @@ def test_timeout_kills_the_worker_and_the_next_call_works(home, tmp_path, monkey
     assert result["rows_read"] == 30_000
 
 
-def test_memory_over_the_configured_size_is_reported_as_out_of_memory(home, tmp_path, monkeypatch):
+def test_memory_over_limit_out_of_memory(home, tmp_path, monkeypatch):
     data = _northwind_rows(tmp_path / "big.csv", 30_000)
     # Below what any worker with pandas loaded uses, so the limit is certain to be crossed.
     monkeypatch.setenv("ONBOARD_FUNCTION_MEMORY_MB", "40")
@@ -81,7 +81,7 @@ def test_memory_over_the_configured_size_is_reported_as_out_of_memory(home, tmp_
     assert raised.value.error_type == "Runtime.OutOfMemory"
 
 
-def test_every_function_has_an_event_model_and_a_handler():
+def test_every_function_has_event_model():
     import importlib
 
     for name, config in FUNCTIONS.items():
@@ -90,7 +90,7 @@ def test_every_function_has_an_event_model_and_a_handler():
         assert config.event.model_json_schema()["properties"], name
 
 
-def test_handlers_import_no_langgraph_langchain_or_model_client():
+def test_handlers_import_no_agent_libraries():
     import subprocess
     import sys
 
@@ -114,7 +114,7 @@ def _csv_files() -> list[Path]:
 
 
 @pytest.mark.parametrize("path", _csv_files(), ids=lambda p: p.parent.name + "/" + p.name)
-def test_streamed_file_reads_the_same_as_a_whole_file(path, monkeypatch):
+def test_streamed_read_equals_whole_read(path, monkeypatch):
     monkeypatch.setattr(reader, "STREAM_MIN_BYTES", 0)
     try:
         whole = reader.read_table(path)
@@ -131,7 +131,7 @@ def test_streamed_file_reads_the_same_as_a_whole_file(path, monkeypatch):
     assert streamed.source == whole.source
 
 
-def test_streamed_file_with_a_bad_byte_late_names_the_line(tmp_path, monkeypatch):
+def test_streamed_bad_byte_names_line(tmp_path, monkeypatch):
     monkeypatch.setattr(reader, "STREAM_MIN_BYTES", 0)
     monkeypatch.setattr(reader, "STREAM_HEAD_BYTES", 4096)
     path = _northwind_rows(tmp_path / "late.csv", 2000)
@@ -152,7 +152,7 @@ class ToolCalls(BaseCallbackHandler):
         self.names.append(serialized.get("name"))
 
 
-def test_chunked_run_loads_every_row_in_order_and_traces_each_tool(home, monkeypatch):
+def test_chunked_run_loads_and_traces_tools(home, monkeypatch):
     from graph.runner import _config, open_graph
 
     monkeypatch.setenv("ONBOARD_CHUNK_ROWS", "4")
@@ -180,7 +180,7 @@ def test_chunked_run_loads_every_row_in_order_and_traces_each_tool(home, monkeyp
     assert rejected == [(15,)]
 
 
-def test_worker_killed_while_idle_is_replaced(home):
+def test_idle_killed_worker_replaced(home):
     import os
     import signal
 
@@ -194,7 +194,7 @@ def test_worker_killed_while_idle_is_replaced(home):
     assert invoke("notify", {"recipient": "ops", "subject": "second", "body": "b"})["queued"] is True
 
 
-def test_check_reads_only_the_head_of_a_large_file(tmp_path, monkeypatch):
+def test_check_reads_large_file_head(tmp_path, monkeypatch):
     monkeypatch.setattr(reader, "STREAM_MIN_BYTES", 0)
     monkeypatch.setattr(reader, "STREAM_HEAD_BYTES", 4096)
     path = _northwind_rows(tmp_path / "large.csv", 5000)

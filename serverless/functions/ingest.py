@@ -89,7 +89,7 @@ def handler(event: dict, context=None) -> dict:
 
 
 def _read_chunks(path: Path, display: str, entity: str | None, chunk_rows: int) -> tuple[SourceFormat, Iterator[ParsedTable]]:
-    """The file's format and its rows in parts; a large delimited file is streamed, others read whole.
+    """Return the file's format and its rows in parts: a large delimited file is streamed, others are read whole.
 
     A streamed file's first part is read here, so a file that cannot be read fails before
     anything is stored.
